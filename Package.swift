@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+// The toolkit: one shared runtime (Runtime/) and small single-purpose programs (Tools/) on top of it.
+// Arrows go one way: Tools -> Runtime. No tool imports another tool.
+import PackageDescription
+
+// Language mode 5: the runtime keeps a few process-wide settings (grad mode, thread count) that are
+// set once by a program's main thread; Swift 6's strict isolation checking would only add ceremony.
+// Hot loops use unsafe buffer pointers, so plain -O keeps shape preconditions and stays fast.
+let swiftSettings: [SwiftSetting] = []
+
+let package = Package(
+    name: "mltools",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Runtime", targets: ["Runtime"]),
+    ],
+    dependencies: [
+        // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Thin C modules over the system libraries (Debian packages named in each shim.h).
+        .systemLibrary(name: "CBLAS", path: "Runtime/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Runtime/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Runtime/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg-dev"])]),
+        // libpng and libjpeg report errors by longjmp, which Swift cannot catch: this C file does.
+        .target(name: "CImageIO", dependencies: ["CPNG", "CJPEG"], path: "Runtime/CImageIO"),
+
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "CBLAS", "CImageIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Runtime/Runtime",
+            swiftSettings: swiftSettings),
+
+        .executableTarget(name: "runtime-bench", dependencies: ["Runtime"], path: "Benchmarks/RuntimeBench",
+                          swiftSettings: swiftSettings),
+
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

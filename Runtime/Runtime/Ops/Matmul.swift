@@ -1,0 +1,99 @@
+// Matrix products through cblas_sgemm, with BLAS's transpose flags instead of copies.
+//
+// matmul(a, b): a [..., M, K] (or [..., K, M] with transposeA), b [K, N] (or [N, K] with transposeB)
+// or batched b [..., K, N]; batch axes broadcast. When b is a plain matrix and a is not transposed,
+// a's batch axes fold into M: one GEMM for the whole batch (the Linear layer's case).
+// `matmulNaive` is the triple loop the tests compare against.
+import CBLAS
+
+/// C[M, N] = op(A) op(B) (+ beta C), row-major, through cblas_sgemm.
+@inline(__always)
+func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+           _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+           beta: Float = 0) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if beta == 0 { c.initialize(repeating: 0, count: m * n) }
+        return
+    }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
+                beta, c, Int32(n))
+}
+
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    precondition(a.rank >= 2 && b.rank >= 2, "matmul: operands need rank >= 2, got \(a.shape) and \(b.shape)")
+    let (m, ka) = transposeA ? (a.shape[a.rank - 1], a.shape[a.rank - 2]) : (a.shape[a.rank - 2], a.shape[a.rank - 1])
+    let (kb, n) = transposeB ? (b.shape[b.rank - 1], b.shape[b.rank - 2]) : (b.shape[b.rank - 2], b.shape[b.rank - 1])
+    precondition(ka == kb, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") × \(b.shape)\(transposeB ? "ᵀ" : "")")
+    let k = ka
+    let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+    let batch = broadcastShape(batchA, batchB)
+    let out = Tensor(uninitializedShape: batch + [m, n])
+
+    if batchB.isEmpty && !transposeA {
+        // Fold a's batch into rows: [B*M, K] × [K, N].
+        sgemm(false, transposeB, batch.reduce(1, *) * m, n, k, a.data, b.data, out.data)
+    } else {
+        let sa = broadcastStrides(batchA, to: batch), sb = broadcastStrides(batchB, to: batch)
+        let count = batch.reduce(1, *)
+        var ia = 0, ib = 0
+        var index = [Int](repeating: 0, count: batch.count)
+        for i in 0..<count {
+            sgemm(transposeA, transposeB, m, n, k, a.data + ia * m * k, b.data + ib * k * n, out.data + i * m * n)
+            var d = batch.count - 1
+            while d >= 0 {
+                index[d] += 1; ia += sa[d]; ib += sb[d]
+                if index[d] < batch[d] { break }
+                ia -= sa[d] * batch[d]; ib -= sb[d] * batch[d]; index[d] = 0; d -= 1
+            }
+        }
+    }
+
+    return record(out, "matmul", [a, b]) { g in
+        var ga: Tensor? = nil, gb: Tensor? = nil
+        if a.requiresGrad {
+            switch (transposeA, transposeB) {
+            case (false, false): ga = matmul(g, b, transposeB: true)
+            case (false, true): ga = matmul(g, b)
+            case (true, false): ga = matmul(b, g, transposeB: true)
+            case (true, true): ga = matmul(b, g, transposeA: true, transposeB: true)
+            }
+            ga = sumToShape(ga!, a.shape)
+        }
+        if b.requiresGrad {
+            switch (transposeA, transposeB) {
+            case (false, false): gb = batchB.isEmpty ? matmul(a.flattened(to: -2), g.flattened(to: -2), transposeA: true)
+                                                     : matmul(a, g, transposeA: true)
+            case (false, true): gb = batchB.isEmpty ? matmul(g.flattened(to: -2), a.flattened(to: -2), transposeA: true)
+                                                    : matmul(g, a, transposeA: true)
+            case (true, false): gb = matmul(a, g)
+            case (true, true): gb = matmul(g, a, transposeA: true, transposeB: true)
+            }
+            gb = sumToShape(gb!, b.shape)
+        }
+        return [ga, gb]
+    }
+}
+
+/// The plain triple loop (Double accumulation), for tests of `matmul`.
+public func matmulNaive(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    precondition(a.rank == 2 && b.rank == 2, "matmulNaive: matrices only")
+    let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
+    let n = transposeB ? b.shape[0] : b.shape[1]
+    precondition(k == (transposeB ? b.shape[1] : b.shape[0]), "matmulNaive: inner dimensions differ")
+    let out = Tensor(uninitializedShape: [m, n])
+    let pa = a.data, pb = b.data, o = out.data
+    for i in 0..<m {
+        for j in 0..<n {
+            var acc = 0.0
+            for l in 0..<k {
+                let x = transposeA ? pa[l * m + i] : pa[i * k + l]
+                let y = transposeB ? pb[j * k + l] : pb[l * n + j]
+                acc += Double(x) * Double(y)
+            }
+            o[i * n + j] = Float(acc)
+        }
+    }
+    return out
+}

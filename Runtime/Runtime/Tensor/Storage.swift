@@ -1,0 +1,43 @@
+// Storage: a flat block of Float32 that one or more tensors look into.
+//
+// Either we own the memory (allocated 64-byte aligned, freed on deinit) or something else does
+// (a memory-mapped checkpoint): then `owner` keeps that something alive for as long as a tensor
+// points into it. Storage never grows; tensors are contiguous views of [offset, offset + count).
+import Foundation
+
+public final class Storage: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Float>
+    public let count: Int
+    private let owner: AnyObject?
+
+    /// Uninitialized memory for `count` floats (callers overwrite every element).
+    public init(uninitializedCount count: Int) {
+        precondition(count >= 0, "Storage: negative element count \(count)")
+        var raw: UnsafeMutableRawPointer?
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let rc = posix_memalign(&raw, 64, bytes)
+        guard rc == 0, let raw else {
+            fatalError("Storage: cannot allocate \(bytes) bytes (posix_memalign returned \(rc)); hint: reduce --batch")
+        }
+        self.base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.count = count
+        self.owner = nil
+    }
+
+    /// Zero-filled memory.
+    public convenience init(zeroedCount count: Int) {
+        self.init(uninitializedCount: count)
+        base.initialize(repeating: 0, count: count)
+    }
+
+    /// Memory that someone else owns (for example an mmap'ed file); `owner` is retained.
+    public init(borrowing base: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        self.base = base
+        self.count = count
+        self.owner = owner
+    }
+
+    deinit {
+        if owner == nil { free(base) }
+    }
+}
