@@ -1,0 +1,181 @@
+// Optimizers: parameter groups, SGD (momentum, Nesterov, weight decay), Adam and AdamW.
+//
+// The update rules are PyTorch's (torch.optim.SGD / Adam / AdamW with default options), written as
+// one loop over each parameter's floats. A group carries its own base learning rate and weight
+// decay; `lr` is the rate in force (a scheduler sets lr = baseLR · factor(step)).
+import Foundation
+
+public struct ParameterGroup {
+    public var parameters: [Tensor]
+    public var baseLR: Float
+    public var lr: Float
+    public var weightDecay: Float
+    public var name: String
+
+    public init(_ parameters: [Tensor], lr: Float, weightDecay: Float = 0, name: String = "") {
+        self.parameters = parameters
+        self.baseLR = lr
+        self.lr = lr
+        self.weightDecay = weightDecay
+        self.name = name
+    }
+}
+
+/// Splits a module's trainable parameters the usual way: weights of rank ≥ 2 get weight decay;
+/// biases and normalization weights (rank ≤ 1) get none.
+public func decayGroups(_ module: Module, lr: Float, weightDecay: Float) -> [ParameterGroup] {
+    let trainable = module.namedParameters().filter { $0.1.requiresGrad }
+    return [ParameterGroup(trainable.filter { $0.1.rank >= 2 }.map(\.1), lr: lr, weightDecay: weightDecay, name: "decay"),
+            ParameterGroup(trainable.filter { $0.1.rank < 2 }.map(\.1), lr: lr, weightDecay: 0, name: "no_decay")]
+}
+
+public protocol Optimizer: AnyObject {
+    var groups: [ParameterGroup] { get set }
+    /// Number of completed steps.
+    var stepCount: Int { get }
+    /// Applies one update from the parameters' `.grad` (parameters without a gradient are skipped).
+    func step()
+}
+
+extension Optimizer {
+    public func zeroGrad() {
+        for g in groups { for p in g.parameters { p.grad = nil } }
+    }
+
+    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
+}
+
+/// torch.optim.SGD: d = g + wd·p; with momentum μ: b = μ·b + (1 - dampening)·d (b = d on the first
+/// step); d = Nesterov ? d + μ·b : b; p -= lr·d.
+public final class SGD: Optimizer {
+    public var groups: [ParameterGroup]
+    public let momentum: Float, dampening: Float, nesterov: Bool
+    public private(set) var stepCount = 0
+    private var buffers: [ObjectIdentifier: Tensor] = [:]
+
+    public init(_ groups: [ParameterGroup], momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false) {
+        precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov needs momentum > 0 and dampening 0")
+        self.groups = groups
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+    }
+
+    public convenience init(_ parameters: [Tensor], lr: Float, momentum: Float = 0, weightDecay: Float = 0,
+                            nesterov: Bool = false) {
+        self.init([ParameterGroup(parameters, lr: lr, weightDecay: weightDecay)], momentum: momentum, nesterov: nesterov)
+    }
+
+    public func step() {
+        for group in groups {
+            let lr = group.lr, wd = group.weightDecay, mu = momentum, damp = dampening
+            for p in group.parameters {
+                guard let g = p.grad else { continue }
+                let n = p.count, pp = p.data, gp = g.data
+                if mu == 0 {
+                    for i in 0..<n { pp[i] -= lr * (gp[i] + wd * pp[i]) }
+                    continue
+                }
+                let key = ObjectIdentifier(p)
+                if let buf = buffers[key] {
+                    let b = buf.data
+                    for i in 0..<n {
+                        let d = gp[i] + wd * pp[i]
+                        b[i] = mu * b[i] + (1 - damp) * d
+                        pp[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
+                    }
+                } else {
+                    let buf = Tensor(uninitializedShape: p.shape), b = buf.data
+                    for i in 0..<n {
+                        let d = gp[i] + wd * pp[i]
+                        b[i] = d
+                        pp[i] -= lr * (nesterov ? d + mu * d : d)
+                    }
+                    buffers[key] = buf
+                }
+            }
+        }
+        stepCount += 1
+    }
+}
+
+/// torch.optim.Adam (L2 weight decay added to the gradient) and AdamW (decoupled: p *= 1 - lr·wd).
+/// m = β1 m + (1-β1) g; v = β2 v + (1-β2) g²; p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + ε).
+public final class Adam: Optimizer {
+    public var groups: [ParameterGroup]
+    public let beta1: Float, beta2: Float, eps: Float, decoupled: Bool
+    public private(set) var stepCount = 0
+    private var state: [ObjectIdentifier: (m: Tensor, v: Tensor, t: Int)] = [:]
+
+    public init(_ groups: [ParameterGroup], betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
+                decoupled: Bool = false) {
+        self.groups = groups
+        (beta1, beta2) = betas
+        self.eps = eps
+        self.decoupled = decoupled
+    }
+
+    public convenience init(_ parameters: [Tensor], lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
+                            eps: Float = 1e-8, weightDecay: Float = 0) {
+        self.init([ParameterGroup(parameters, lr: lr, weightDecay: weightDecay)], betas: betas, eps: eps)
+    }
+
+    /// AdamW with PyTorch's default weight decay 0.01.
+    public static func adamW(_ groups: [ParameterGroup], betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8) -> Adam {
+        Adam(groups, betas: betas, eps: eps, decoupled: true)
+    }
+
+    public static func adamW(_ parameters: [Tensor], lr: Float = 1e-3, weightDecay: Float = 0.01) -> Adam {
+        Adam([ParameterGroup(parameters, lr: lr, weightDecay: weightDecay)], decoupled: true)
+    }
+
+    public func step() {
+        for group in groups {
+            let lr = group.lr, wd = group.weightDecay
+            for p in group.parameters {
+                guard let g = p.grad else { continue }
+                let key = ObjectIdentifier(p)
+                var s = state[key] ?? (Tensor.zeros(p.shape), Tensor.zeros(p.shape), 0)
+                s.t += 1
+                state[key] = s
+                let b1 = beta1, b2 = beta2, e = eps
+                let bc1 = 1 - Foundation.pow(Double(b1), Double(s.t)), bc2 = 1 - Foundation.pow(Double(b2), Double(s.t))
+                let stepSize = Float(Double(lr) / bc1), sqrtBC2 = Float(bc2.squareRoot())
+                let n = p.count, pp = p.data, gp = g.data, m = s.m.data, v = s.v.data
+                let decay: Float = decoupled ? 1 - lr * wd : 1
+                let l2: Float = decoupled ? 0 : wd
+                for i in 0..<n {
+                    let gi = gp[i] + l2 * pp[i]
+                    m[i] = b1 * m[i] + (1 - b1) * gi
+                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                    pp[i] = pp[i] * decay - stepSize * m[i] / (v[i].squareRoot() / sqrtBC2 + e)
+                }
+            }
+        }
+        stepCount += 1
+    }
+}
+
+/// Scales all gradients so their global L2 norm is at most `maxNorm` (torch.nn.utils.clip_grad_norm_:
+/// factor maxNorm / (norm + 1e-6), applied only when below 1). Returns the norm before clipping.
+@discardableResult
+public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
+    var total = 0.0
+    for p in parameters {
+        guard let g = p.grad else { continue }
+        let gp = g.data
+        for i in 0..<g.count { total += Double(gp[i]) * Double(gp[i]) }
+    }
+    let norm = Float(total.squareRoot())
+    let factor = maxNorm / (norm + 1e-6)
+    if factor < 1 {
+        // Out of place: a gradient tensor may be shared with another (see Backward.swift).
+        for p in parameters { if let g = p.grad { p.grad = withoutGrad { scale(g, factor) } } }
+    }
+    return norm
+}
+
+/// Clamps every gradient element into [-value, value].
+public func clipGradValue(_ parameters: [Tensor], _ value: Float) {
+    for p in parameters { if let g = p.grad { p.grad = withoutGrad { clamp(g, min: -value, max: value) } } }
+}
