@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <jerror.h>
 
 typedef struct {
     struct jpeg_error_mgr pub;
@@ -21,6 +22,9 @@ static void fail(j_common_ptr cinfo) {
     jpeg_ctx *ctx = (jpeg_ctx *)cinfo->err;
     char msg[JMSG_LENGTH_MAX];
     (*cinfo->err->format_message)(cinfo, msg);
+    // The memory source reports running out of data as "Premature end of JPEG file"; say it plainly,
+    // in the same words as the PNG side.
+    if (cinfo->err->msg_code == JWRN_JPEG_EOF) snprintf(msg, sizeof msg, "file is truncated");
     snprintf(ctx->err, ctx->errlen, "%s", msg);
     longjmp(ctx->jmp, 1);
 }
