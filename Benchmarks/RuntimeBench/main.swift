@@ -1,1 +1,117 @@
+// runtime-bench: the runtime's figures beside raw OpenBLAS and PyTorch, from one run at one thread count.
+//
+//   runtime-bench [--threads N]        (REFPYTHON=path/to/python with torch for the reference column)
+//
+// Matmul GFLOP/s at transformer shapes (ours: `matmul`, which allocates its output; raw: cblas_sgemm
+// into a preallocated buffer; PyTorch: torch.mm), and one Adam training step of an MLP
+// (784-512-512-10, batch 256) against the same step in PyTorch.
+import CBLAS
+import Foundation
 import Runtime
+
+var threads = physicalCoreCount()
+var args = CommandLine.arguments.dropFirst()
+while let a = args.popFirst() {
+    if a == "--threads", let v = args.popFirst(), let n = Int(v), n > 0 { threads = n } else {
+        FileHandle.standardError.write("usage: runtime-bench [--threads N]\n".data(using: .utf8)!)
+        exit(64)
+    }
+}
+openblas_set_num_threads(Int32(threads))
+
+/// Median seconds per call over `reps` batches of calls lasting about minTime in total.
+func timed(minTime: Double = 0.5, reps: Int = 5, _ body: () -> Void) -> Double {
+    body()
+    var samples: [Double] = []
+    for _ in 0..<reps {
+        var n = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed = 0.0
+        repeat {
+            body(); n += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        } while elapsed < minTime / Double(reps)
+        samples.append(elapsed / Double(n))
+    }
+    return samples.sorted()[samples.count / 2]
+}
+
+// The PyTorch reference, when a Python with torch is at hand.
+func reference() -> [String: Any]? {
+    guard let python = ProcessInfo.processInfo.environment["REFPYTHON"], !python.isEmpty else { return nil }
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../reference/runtime_bench.py").standardized.path
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [python, script, String(threads)]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return nil }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { return nil }
+    return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+}
+
+func fmt(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "-" }
+func ratio(_ a: Double?, _ b: Double?) -> String {
+    guard let a, let b, b > 0 else { return "-" }
+    return String(format: "%.2f×", a / b)
+}
+
+print("runtime-bench: \(threads) thread(s); reference: \(ProcessInfo.processInfo.environment["REFPYTHON"] ?? "none")")
+let ref = reference()
+if ref == nil { print("(PyTorch reference not available: set REFPYTHON to a Python with torch; `make refenv` makes one)") }
+let refMatmul = ref?["matmul"] as? [String: [String: Double]]
+
+print("\nmatmul, GFLOP/s (higher is better)")
+print("shape M×K×N        ours    raw sgemm  ours/raw   PyTorch  ours/PyTorch")
+let rng = RandomGenerator(seed: 1)
+for (m, k, n) in [(64, 576, 1536), (512, 384, 1536), (2048, 2048, 2048)] {
+    let a = rng.normal([m, k]), b = rng.normal([k, n])
+    let c = Tensor(uninitializedShape: [m, n])
+    let flop = 2.0 * Double(m * k * n)
+    let ours = flop / timed { _ = withoutGrad { matmul(a, b) } } / 1e9
+    let raw = flop / timed {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.data, Int32(k),
+                    b.data, Int32(n), 0, c.data, Int32(n))
+    } / 1e9
+    let key = "\(m)x\(k)x\(n)"
+    let torch = refMatmul?[key]?["gflops"]
+    print("\(key.padding(toLength: 17, withPad: " ", startingAt: 0)) \(fmt(ours).leftPad(6))  \(fmt(raw).leftPad(9))  "
+          + "\(ratio(ours, raw).leftPad(8))  \(fmt(torch).leftPad(8))  \(ratio(ours, torch).leftPad(12))")
+}
+
+print("\nMLP 784-512-512-10, batch 256, one Adam step (forward + backward + update), ms (lower is better)")
+Initializer.seed(0)
+let model = MLP([784, 512, 512, 10])
+let opt = Adam(model.parameters(), lr: 1e-3)
+let x = rng.normal([256, 784])
+let y = (0..<256).map { $0 % 10 }
+let stepMs = timed(minTime: 1.0) {
+    let loss = crossEntropy(model(x), targets: y)
+    opt.zeroGrad()
+    loss.backward()
+    opt.step()
+} * 1e3
+let torchMs = ref?["mlp_step_ms"] as? Double
+print("ours \(fmt(stepMs, 2)) ms   PyTorch \(fmt(torchMs, 2)) ms   speed-up (PyTorch/ours) \(ratio(torchMs, stepMs))")
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
+/// Physical cores (unique core ids per package), falling back to the logical CPU count.
+func physicalCoreCount() -> Int {
+    var cores = Set<String>()
+    let fm = FileManager.default
+    for cpu in (try? fm.contentsOfDirectory(atPath: "/sys/devices/system/cpu")) ?? [] where cpu.hasPrefix("cpu") {
+        let base = "/sys/devices/system/cpu/\(cpu)/topology/"
+        if let core = try? String(contentsOfFile: base + "core_id", encoding: .utf8),
+           let pkg = try? String(contentsOfFile: base + "physical_package_id", encoding: .utf8) {
+            cores.insert(pkg.trimmingCharacters(in: .whitespacesAndNewlines) + ":" + core.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+    return cores.isEmpty ? ProcessInfo.processInfo.activeProcessorCount : cores.count
+}
