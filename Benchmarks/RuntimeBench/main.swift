@@ -1,6 +1,6 @@
 // runtime-bench: the runtime's figures beside raw OpenBLAS and PyTorch, from one run at one thread count.
 //
-//   runtime-bench [--threads N]        (REFPYTHON=path/to/python with torch for the reference column)
+//   runtime-bench [--threads N] [--only matmul|mlp]   (REFPYTHON=python with torch for the reference column)
 //
 // Matmul GFLOP/s at transformer shapes (ours: `matmul`, which allocates its output; raw: cblas_sgemm
 // into a preallocated buffer; PyTorch: torch.mm), and one Adam training step of an MLP
@@ -10,10 +10,13 @@ import Foundation
 import Runtime
 
 var threads = physicalCoreCount()
+var only: String? = nil
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
-    if a == "--threads", let v = args.popFirst(), let n = Int(v), n > 0 { threads = n } else {
-        FileHandle.standardError.write("usage: runtime-bench [--threads N]\n".data(using: .utf8)!)
+    if a == "--threads", let v = args.popFirst(), let n = Int(v), n > 0 { threads = n }
+    else if a == "--only", let v = args.popFirst(), ["matmul", "mlp"].contains(v) { only = v }
+    else {
+        FileHandle.standardError.write("usage: runtime-bench [--threads N] [--only matmul|mlp]\n".data(using: .utf8)!)
         exit(64)
     }
 }
@@ -64,10 +67,12 @@ print("runtime-bench: \(threads) thread(s); reference: \(ProcessInfo.processInfo
 let ref = reference()
 if ref == nil { print("(PyTorch reference not available: set REFPYTHON to a Python with torch; `make refenv` makes one)") }
 let refMatmul = ref?["matmul"] as? [String: [String: Double]]
+let rng = RandomGenerator(seed: 1)
 
+if only == nil || only == "matmul" {
 print("\nmatmul, GFLOP/s (higher is better)")
 print("shape M×K×N        ours    raw sgemm  ours/raw   PyTorch  ours/PyTorch")
-let rng = RandomGenerator(seed: 1)
+
 for (m, k, n) in [(64, 576, 1536), (512, 384, 1536), (2048, 2048, 2048)] {
     let a = rng.normal([m, k]), b = rng.normal([k, n])
     let c = Tensor(uninitializedShape: [m, n])
@@ -83,6 +88,9 @@ for (m, k, n) in [(64, 576, 1536), (512, 384, 1536), (2048, 2048, 2048)] {
           + "\(ratio(ours, raw).leftPad(8))  \(fmt(torch).leftPad(8))  \(ratio(ours, torch).leftPad(12))")
 }
 
+}
+
+if only == nil || only == "mlp" {
 print("\nMLP 784-512-512-10, batch 256, one Adam step (forward + backward + update), ms (lower is better)")
 Initializer.seed(0)
 let model = MLP([784, 512, 512, 10])
@@ -97,6 +105,7 @@ let stepMs = timed(minTime: 1.0) {
 } * 1e3
 let torchMs = ref?["mlp_step_ms"] as? Double
 print("ours \(fmt(stepMs, 2)) ms   PyTorch \(fmt(torchMs, 2)) ms   speed-up (PyTorch/ours) \(ratio(torchMs, stepMs))")
+}
 
 extension String {
     func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
