@@ -88,19 +88,20 @@ final class CLIOptionsTests: XCTestCase {
     }
 
     func testProgressFormatting() {
-        XCTAssertEqual(Progress.format(program: "embed", records: 12400, elapsed: 15, bytes: 400, totalBytes: 1000),
+        XCTAssertEqual(ProgressMeter.format(program: "embed", records: 12400, elapsed: 15, bytes: 400, totalBytes: 1000),
                        "embed: 12400 records, 827/s, 40%, ETA 0:23")
-        XCTAssertEqual(Progress.format(program: "embed", records: 5, elapsed: 2, bytes: 10, totalBytes: nil),
+        XCTAssertEqual(ProgressMeter.format(program: "embed", records: 5, elapsed: 2, bytes: 10, totalBytes: nil),
                        "embed: 5 records, 2.5/s")
-        XCTAssertEqual(Progress.format(program: "p", records: 0, elapsed: 0, bytes: 0, totalBytes: 10), "p: 0 records, 0%")
-        XCTAssertEqual(Progress.format(program: "p", records: 9, elapsed: 1, bytes: 10, totalBytes: 10),
+        XCTAssertEqual(ProgressMeter.format(program: "p", records: 0, elapsed: 0, bytes: 0, totalBytes: 10), "p: 0 records, 0%")
+        XCTAssertEqual(ProgressMeter.format(program: "p", records: 9, elapsed: 1, bytes: 10, totalBytes: 10),
                        "p: 9 records, 9.0/s, 100%")
-        XCTAssertEqual(Progress.formatFinal(program: "p", records: 30000, elapsed: 36), "p: 30000 records in 0:36, 833/s")
-        XCTAssertEqual(Progress.formatRate(123_456), "123.5k")
-        XCTAssertEqual(Progress.formatRate(12_345_678), "12.3M")
-        XCTAssertEqual(Progress.formatDuration(3723), "1:02:03")
-        XCTAssertEqual(Progress.formatDuration(65), "1:05")
-        XCTAssertEqual(Progress.formatDuration(.infinity), "?")
+        XCTAssertEqual(ProgressMeter.formatFinal(program: "p", records: 30000, elapsed: 36), "p: 30000 records in 0:36, 833/s")
+        XCTAssertEqual(ProgressMeter.formatRate(123_456), "123.5k")
+        XCTAssertEqual(ProgressMeter.formatRate(12_345_678), "12.3M")
+        XCTAssertEqual(ProgressMeter.formatRate(2_176_500), "2.2M")
+        XCTAssertEqual(ProgressMeter.formatDuration(3723), "1:02:03")
+        XCTAssertEqual(ProgressMeter.formatDuration(65), "1:05")
+        XCTAssertEqual(ProgressMeter.formatDuration(.infinity), "?")
     }
 
     func testProgressRedrawsAtMostPerIntervalAndEndsWithNewline() throws {
@@ -108,7 +109,7 @@ final class CLIOptionsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         var now = 100.0
-        let p = Progress(program: "t", fd: fd, enabled: true, totalBytes: nil, interval: 0.25, clock: { now })
+        let p = ProgressMeter(program: "t", fd: fd, enabled: true, totalBytes: nil, interval: 0.25, clock: { now })
         for i in 1...10 {  // ten updates 0.1 s apart: draws at 0.3, 0.6, 0.9 (and not in between)
             now += 0.1
             p.update(records: i * 10, bytes: 0)
@@ -120,9 +121,9 @@ final class CLIOptionsTests: XCTestCase {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         XCTAssertEqual(text.components(separatedBy: "\r").filter { $0.hasPrefix("t: ") }.count, 4)
         XCTAssertTrue(text.hasSuffix("\rt: 100 records in 0:01, 100/s\n"), text.debugDescription)
-        XCTAssertFalse(Progress.shouldShow(quiet: true, forced: true, fd: fd))
-        XCTAssertTrue(Progress.shouldShow(quiet: false, forced: true, fd: fd))
-        let quiet = Progress(program: "t", fd: fd, enabled: false, totalBytes: nil)
+        XCTAssertFalse(ProgressMeter.shouldShow(quiet: true, forced: true, fd: fd))
+        XCTAssertTrue(ProgressMeter.shouldShow(quiet: false, forced: true, fd: fd))
+        let quiet = ProgressMeter(program: "t", fd: fd, enabled: false, totalBytes: nil)
         quiet.update(records: 1, bytes: 1)
         quiet.finish(records: 1)  // writes nothing (the fd is closed: it would fail loudly otherwise)
     }

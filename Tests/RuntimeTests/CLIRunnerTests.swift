@@ -164,8 +164,8 @@ final class CLIRunnerTests: XCTestCase {
         let out = open(path("out"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         let err = open(path("err"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         var sizes: [Int] = []
-        let runner = JSONLRunner(program: "demo", inputs: [input], output: out, error: err)
-        let status = runner.run(batchSize: 4) { batch in
+        let runner = JSONLRunner(program: "demo", inputs: [input], batchSize: 4, output: out, error: err)
+        let status = runner.run { batch in
             sizes.append(batch.count)
             return try batch.map { r in
                 var r = r
@@ -212,9 +212,9 @@ final class CLIRunnerTests: XCTestCase {
         let null = open("/dev/null", O_WRONLY)
         defer { close(null) }
         let runner = JSONLRunner(program: "demo", inputs: [input], output: null, error: null)
-        let t0 = Progress.now()
+        let t0 = ProgressMeter.now()
         let status = runner.forEach { r in try r.set("embedding", floats: vectors[try r.int("id") % 64]) }
-        let seconds = Progress.now() - t0
+        let seconds = ProgressMeter.now() - t0
         XCTAssertEqual(status, 0)
         XCTAssertEqual(runner.recordsWritten, n)
         print("CLIRunnerTests: runner writing 384-float embeddings: \(Int(Double(n) / seconds)) records/s")

@@ -41,7 +41,7 @@ public struct CommonOptions: ParsableArguments {
 
     /// Progress is shown when forced with --progress or when stderr is a terminal; never with --quiet.
     public func showsProgress(errorFD: Int32 = STDERR_FILENO) -> Bool {
-        Progress.shouldShow(quiet: quiet, forced: progress, fd: errorFD)
+        ProgressMeter.shouldShow(quiet: quiet, forced: progress, fd: errorFD)
     }
 }
 

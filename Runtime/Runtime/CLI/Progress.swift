@@ -3,10 +3,11 @@
 //
 // The percentage and ETA come from bytes consumed against the inputs' total size, so they appear only
 // when every input is a regular file. Shown when stderr is a terminal or --progress is given, never
-// with --quiet. `format` is a pure function so tests can check the text.
+// with --quiet. `format` is a pure function so tests can check the text. Named ProgressMeter because
+// Foundation already has a `Progress`.
 import Foundation
 
-public final class Progress {
+public final class ProgressMeter {
     public let program: String
     public let enabled: Bool
     let fd: Int32
@@ -18,7 +19,7 @@ public final class Progress {
     var shownWidth = 0
 
     public init(program: String, fd: Int32 = STDERR_FILENO, enabled: Bool, totalBytes: Int?,
-                interval: Double = 0.25, clock: @escaping () -> Double = Progress.now) {
+                interval: Double = 0.25, clock: @escaping () -> Double = ProgressMeter.now) {
         self.program = program
         self.fd = fd
         self.enabled = enabled
@@ -47,7 +48,7 @@ public final class Progress {
         let t = clock()
         guard t - lastDraw >= interval else { return }
         lastDraw = t
-        draw(Progress.format(program: program, records: records, elapsed: t - startTime,
+        draw(ProgressMeter.format(program: program, records: records, elapsed: t - startTime,
                              bytes: bytes, totalBytes: totalBytes))
     }
 
@@ -62,7 +63,7 @@ public final class Progress {
     public func finish(records: Int) {
         guard enabled else { return }
         let elapsed = clock() - startTime
-        draw(Progress.formatFinal(program: program, records: records, elapsed: elapsed))
+        draw(ProgressMeter.formatFinal(program: program, records: records, elapsed: elapsed))
         _ = JSONLWriter.writeAll(fd, "\n")
         shownWidth = 0
     }
@@ -99,7 +100,7 @@ public final class Progress {
         if !r.isFinite { return "?" }
         if r < 10 { return String(format: "%.1f", r) }
         if r < 10_000 { return String(Int(r.rounded())) }
-        if r < 10_000_000 { return String(format: "%.1fk", r / 1000) }
+        if r < 1_000_000 { return String(format: "%.1fk", r / 1000) }
         return String(format: "%.1fM", r / 1_000_000)
     }
 

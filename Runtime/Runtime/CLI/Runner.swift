@@ -1,10 +1,12 @@
 // JSONLRunner: the loop every program runs: read lines, parse records, process them in batches,
 // write one object per line in input order, report bad records and keep going.
 //
-//   let status = JSONLRunner(program: "embed", io: io, common: common).forEach { record in
+//   common.apply()                                    // --threads -> OpenBLAS and Threads.count
+//   let runner = JSONLRunner(program: "embed", io: io, common: common)
+//   let status = runner.forEach { record in
 //       try record.set("embedding", floats: model.embed(try record.string("text")))
 //   }
-//   throw ExitCode(status)
+//   throw ExitCode(status)                            // ArgumentParser exits with it
 //
 // A bad record (not an object, invalid JSON, missing field, a thrown RecordError) is reported as
 // `program:FILE:LINE: message` on stderr, its line goes verbatim to --rejects, and the run continues;
@@ -24,6 +26,8 @@ public final class JSONLRunner {
     public let inputs: [String]
     public let rejectsPath: String?
     public let showProgress: Bool
+    /// Batch size used when `run`/`forEach` get none (CommonOptions' --batch through the convenience init).
+    public let batchSize: Int
     let outputFD: Int32
     let errorFD: Int32
     let stdinFD: Int32
@@ -34,8 +38,10 @@ public final class JSONLRunner {
     public private(set) var recordsWritten = 0
 
     public init(program: String, inputs: [String] = ["-"], rejects: String? = nil, progress: Bool = false,
+                batchSize: Int = 32,
                 output: Int32 = STDOUT_FILENO, error: Int32 = STDERR_FILENO, stdin: Int32 = STDIN_FILENO) {
         self.program = program
+        self.batchSize = batchSize
         self.inputs = inputs.isEmpty ? ["-"] : inputs
         self.rejectsPath = rejects
         self.showProgress = progress
@@ -44,15 +50,16 @@ public final class JSONLRunner {
         self.stdinFD = stdin
     }
 
-    /// From the shared option groups: inputs, --rejects, and progress per --progress/--quiet/isatty.
+    /// From the shared option groups: inputs, --rejects, --batch, and progress per --progress/--quiet/isatty.
     public convenience init(program: String, io: IOOptions, common: CommonOptions,
                             output: Int32 = STDOUT_FILENO, error: Int32 = STDERR_FILENO) {
         self.init(program: program, inputs: io.inputs, rejects: io.rejects,
-                  progress: common.showsProgress(errorFD: error), output: output, error: error)
+                  progress: common.showsProgress(errorFD: error), batchSize: common.batch,
+                  output: output, error: error)
     }
 
     /// One record at a time: `body` reads and sets fields; a thrown error fails that record only.
-    public func forEach(batchSize: Int = 32, _ body: (inout Record) throws -> Void) -> Int32 {
+    public func forEach(batchSize: Int? = nil, _ body: (inout Record) throws -> Void) -> Int32 {
         run(batchSize: batchSize) { batch in
             batch.map { record in
                 var r = record
@@ -70,8 +77,9 @@ public final class JSONLRunner {
 
     /// Batches of up to `batchSize` parsed records; `process` returns one result per record, in order.
     /// If `process` throws a LoadError the run stops with status 2; any other error fails the batch.
-    public func run(batchSize: Int = 32,
+    public func run(batchSize: Int? = nil,
                     _ process: ([Record]) throws -> [Result<Record, RecordError>]) -> Int32 {
+        let batchSize = batchSize ?? self.batchSize
         precondition(batchSize >= 1, "JSONLRunner: batch size must be at least 1")
         JSONLWriter.ignoreSIGPIPE()
         recordsRead = 0
@@ -91,7 +99,7 @@ public final class JSONLRunner {
             } catch { preconditionFailure("\(error)") }
         }
         let output = JSONLWriter(fd: outputFD)
-        let progress = Progress(program: program, fd: errorFD, enabled: showProgress, totalBytes: reader.totalBytes)
+        let progress = ProgressMeter(program: program, fd: errorFD, enabled: showProgress, totalBytes: reader.totalBytes)
         defer { progress.finish(records: recordsRead) }
 
         var readError: Error?
