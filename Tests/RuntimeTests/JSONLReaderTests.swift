@@ -47,6 +47,12 @@ final class JSONLReaderTests: XCTestCase {
         }
     }
 
+    func testByteOrderMarkOpeningAFileIsDropped() throws {
+        let a = try file("bom.jsonl", "\u{FEFF}{\"i\":1}\n\u{FEFF}{\"i\":2}\n")
+        let lines = try readAll(JSONLReader(inputs: [a, a]))
+        XCTAssertEqual(lines.map(\.0), ["{\"i\":1}", "\u{FEFF}{\"i\":2}", "{\"i\":1}", "\u{FEFF}{\"i\":2}"])
+    }
+
     func testStdinAsDash() throws {
         let path = try file("in.jsonl", "{\"s\":1}\n{\"s\":2}\n")
         let fd = open(path, O_RDONLY)

@@ -43,6 +43,13 @@ final class JSONRecordTests: XCTestCase {
         XCTAssertEqual(d.jsonText, "{\"a\":1,\"a\":3}")
     }
 
+    func testRecordFromObject() throws {
+        var r = Record(["b": 1, "a": ["x": "y"]])
+        r.set("b", string: "two")
+        XCTAssertEqual(r.jsonText, "{\"b\":\"two\",\"a\":{\"x\":\"y\"}}")
+        XCTAssertEqual(try r.string("b"), "two")
+    }
+
     func testTypedAccessors() throws {
         let r = try record("{\"text\":\"caf\\u00e9\",\"n\":42,\"big\":1e3,\"f\":0.1,\"probs\":[0.5, 1e-3,-2],"
                            + "\"ids\":[1,2,3],\"names\":[\"a\",\"b\"],\"flag\":false,\"none\":null,\"empty\":[]}")
@@ -142,15 +149,15 @@ final class JSONRecordTests: XCTestCase {
         let vectors = (0..<n).map { _ in (0..<dim).map { _ in Float.random(in: -1...1, using: &rng) } }
         let input = try Record(parsing: "{\"id\":1,\"text\":\"a short sentence to embed\"}")
         var out = JSONWriter(capacity: n * (dim * 12 + 64))
-        let t0 = Progress.now()
+        let t0 = ProgressMeter.now()
         for v in vectors {
             var r = input
             try r.set("embedding", floats: v)
             r.write(to: &out)
             out.append(byte: 0x0A)
         }
-        let write = Progress.now() - t0
-        let t1 = Progress.now()
+        let write = ProgressMeter.now() - t0
+        let t1 = ProgressMeter.now()
         var lines = 0
         try out.bytes.withUnsafeBufferPointer { b in
             var start = 0
@@ -160,7 +167,7 @@ final class JSONRecordTests: XCTestCase {
                 start = i + 1
             }
         }
-        let read = Progress.now() - t1
+        let read = ProgressMeter.now() - t1
         XCTAssertEqual(lines, n)
         print("JSONRecordTests: 384-float embeddings: write \(Int(Double(n) / write)) records/s "
               + "(\(Int(Double(n * dim) / write / 1e6))M floats/s, \(out.bytes.count / n) bytes/record); "

@@ -2,7 +2,7 @@
 //
 // "-" is stdin (shown as "<stdin>" in messages). Lines split on "\n"; a trailing "\r" is dropped; a
 // last line without a newline counts; blank and whitespace-only lines are skipped but still counted,
-// so line numbers match what an editor shows. `prepare()` checks every named file up front (so a
+// so line numbers match what an editor shows; a UTF-8 byte order mark opening a file is dropped. `prepare()` checks every named file up front (so a
 // typo in the third path fails before any output) and sums their sizes for the progress ETA.
 #if canImport(Glibc)
 import Glibc
@@ -140,8 +140,12 @@ public final class JSONLReader {
         return poll(&p, 1, 0) > 0
     }
 
-    func makeLine(_ lineStart: Int, _ newline: Int) -> Line? {
-        var lineEnd = newline
+    func makeLine(_ start: Int, _ newline: Int) -> Line? {
+        var lineStart = start, lineEnd = newline
+        if lineNumber == 1 && lineEnd - lineStart >= 3 && buffer[lineStart] == 0xEF && buffer[lineStart + 1] == 0xBB
+            && buffer[lineStart + 2] == 0xBF {
+            lineStart += 3  // a byte order mark, which RFC 8259 lets a parser ignore
+        }
         if lineEnd > lineStart && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
         var blank = true
         for j in lineStart..<lineEnd {

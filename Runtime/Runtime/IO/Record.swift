@@ -29,7 +29,7 @@ public struct RecordError: Error, Equatable, CustomStringConvertible {
     public var description: String { message }
 }
 
-public struct Record {
+public struct Record: Sendable {
     /// The line as read (without its newline); empty for a record built in code.
     public let line: [UInt8]
     var members: [Member]
@@ -60,6 +60,16 @@ public struct Record {
 
     public init(parsing text: String) throws {
         try self.init(parsing: Array(text.utf8))
+    }
+
+    /// A record holding `object`'s members, in order.
+    public init(_ object: JSONObject) {
+        self.init()
+        for m in object.members {
+            var w = JSONWriter()
+            w.write(m.value)
+            members.append(Member(keyStart: -1, keyEnd: -1, key: m.key, valueStart: 0, valueEnd: 0, replacement: w.bytes))
+        }
     }
 
     static func parseMembers(_ b: UnsafeBufferPointer<UInt8>, maxDepth: Int) throws -> [Member] {
