@@ -200,6 +200,10 @@ final class CLIRunnerTests: XCTestCase {
         XCTAssertEqual(status, 2)
         XCTAssertEqual(contents(path("err")),
                        "demo: cannot load model.safetensors: truncated header (hint: run `make models`)\n")
+        let (status2, out2, err2) = run(inputs: [input]) { _ in throw LoadError(path: "vocab.txt", problem: "empty") }
+        XCTAssertEqual(status2, 2)
+        XCTAssertEqual(out2, "")
+        XCTAssertEqual(err2, "demo: cannot load vocab.txt: empty\n")
     }
 
     /// Throughput of the whole loop (read, parse, set 384 floats, write) to /dev/null: printed, loosely bounded.

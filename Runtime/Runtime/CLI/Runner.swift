@@ -58,16 +58,19 @@ public final class JSONLRunner {
                   output: output, error: error)
     }
 
-    /// One record at a time: `body` reads and sets fields; a thrown error fails that record only.
+    /// One record at a time: `body` reads and sets fields; a thrown error fails that record only,
+    /// except a LoadError, which ends the run with status 2.
     public func forEach(batchSize: Int? = nil, _ body: (inout Record) throws -> Void) -> Int32 {
         run(batchSize: batchSize) { batch in
-            batch.map { record in
+            try batch.map { record in
                 var r = record
                 do {
                     try body(&r)
                     return .success(r)
                 } catch let e as RecordError {
                     return .failure(e)
+                } catch let e as LoadError {
+                    throw e
                 } catch {
                     return .failure(RecordError(String(describing: error)))
                 }
