@@ -1,0 +1,56 @@
+// The options every program shares, as ArgumentParser groups: `@OptionGroup var common: CommonOptions`
+// (threads, seed, batch size, progress) and `@OptionGroup var io: IOOptions` (input files, --rejects).
+// Invalid values throw ValidationError, which ArgumentParser reports with the usage and exit 64.
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public struct CommonOptions: ParsableArguments {
+    @Option(help: "Threads for BLAS and kernels (default: the number of physical cores).")
+    public var threads: Int?
+
+    @Option(help: "Random seed (Philox key) for anything random.")
+    public var seed: UInt64 = 0
+
+    @Option(help: "Records processed together; output is still written in input order.")
+    public var batch: Int = 32
+
+    @Flag(help: "No progress display on stderr (errors are still reported).")
+    public var quiet = false
+
+    @Flag(help: "Show progress on stderr even when it is not a terminal.")
+    public var progress = false
+
+    public init() {}
+
+    public func validate() throws {
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1 (got \(t))") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+    }
+
+    /// `--threads`, or the physical core count.
+    public var threadCount: Int { threads ?? Threads.physicalCores() }
+
+    /// Apply `--threads` to OpenBLAS and the runtime (`Threads.count`). Call once at the start of run().
+    public func apply() {
+        Threads.set(threadCount)
+    }
+
+    /// Progress is shown when forced with --progress or when stderr is a terminal; never with --quiet.
+    public func showsProgress(errorFD: Int32 = STDERR_FILENO) -> Bool {
+        ProgressMeter.shouldShow(quiet: quiet, forced: progress, fd: errorFD)
+    }
+}
+
+public struct IOOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("JSONL input files, read in order; '-' is stdin.", valueName: "file"))
+    public var inputs: [String] = ["-"]
+
+    @Option(help: ArgumentHelp("Write every failed input line, verbatim, to this file.", valueName: "file"))
+    public var rejects: String?
+
+    public init() {}
+}
