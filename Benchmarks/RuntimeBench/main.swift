@@ -1,26 +1,27 @@
 // runtime-bench: the runtime's figures beside raw OpenBLAS and PyTorch, from one run at one thread count.
 //
-//   runtime-bench [--threads N] [--only matmul|mlp]   (REFPYTHON=python with torch for the reference column)
+//   runtime-bench [--threads N] [--only matmul|mlp|jsonl]   (REFPYTHON=python with torch for the reference)
 //
 // Matmul GFLOP/s at transformer shapes (ours: `matmul`, which allocates its output; raw: cblas_sgemm
-// into a preallocated buffer; PyTorch: torch.mm), and one Adam training step of an MLP
-// (784-512-512-10, batch 256) against the same step in PyTorch.
+// into a preallocated buffer; PyTorch: torch.mm), one Adam training step of an MLP
+// (784-512-512-10, batch 256) against the same step in PyTorch, and the JSONL layer writing records
+// with a 384-float embedding (our runner against Python's json.loads/json.dumps loop).
 import CBLAS
 import Foundation
 import Runtime
 
-var threads = physicalCoreCount()
+var threads = Threads.physicalCores()
 var only: String? = nil
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     if a == "--threads", let v = args.popFirst(), let n = Int(v), n > 0 { threads = n }
-    else if a == "--only", let v = args.popFirst(), ["matmul", "mlp"].contains(v) { only = v }
+    else if a == "--only", let v = args.popFirst(), ["matmul", "mlp", "jsonl"].contains(v) { only = v }
     else {
-        FileHandle.standardError.write("usage: runtime-bench [--threads N] [--only matmul|mlp]\n".data(using: .utf8)!)
+        FileHandle.standardError.write("usage: runtime-bench [--threads N] [--only matmul|mlp|jsonl]\n".data(using: .utf8)!)
         exit(64)
     }
 }
-openblas_set_num_threads(Int32(threads))
+Threads.set(threads)
 
 /// Median seconds per call over `reps` batches of calls lasting about minTime in total.
 func timed(minTime: Double = 0.5, reps: Int = 5, _ body: () -> Void) -> Double {
@@ -107,20 +108,27 @@ let torchMs = ref?["mlp_step_ms"] as? Double
 print("ours \(fmt(stepMs, 2)) ms   PyTorch \(fmt(torchMs, 2)) ms   speed-up (PyTorch/ours) \(ratio(torchMs, stepMs))")
 }
 
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+if only == nil || only == "jsonl" {
+print("\nJSONL: read a record, add a 384-float embedding, write it (to /dev/null), records/s (higher is better)")
+let n = 20000
+let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-bench-\(getpid())")
+try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+let input = dir.appendingPathComponent("in.jsonl").path
+try! (0..<n).map { "{\"id\":\($0),\"text\":\"sentence number \($0) of the benchmark\"}" }.joined(separator: "\n")
+    .write(toFile: input, atomically: true, encoding: .utf8)
+let vectors = (0..<64).map { _ in rng.normal([384]).scalars }
+let null = open("/dev/null", O_WRONLY)
+let seconds = timed(minTime: 1.0, reps: 3) {
+    let runner = JSONLRunner(program: "bench", inputs: [input], output: null, error: null)
+    _ = runner.forEach { r in try r.set("embedding", floats: vectors[try r.int("id") % 64]) }
+}
+close(null)
+try? FileManager.default.removeItem(at: dir)
+let ours = Double(n) / seconds
+let py = ref?["jsonl_records_per_s"] as? Double
+print("ours \(fmt(ours, 0))   Python json \(fmt(py, 0))   ours/Python \(ratio(ours, py))")
 }
 
-/// Physical cores (unique core ids per package), falling back to the logical CPU count.
-func physicalCoreCount() -> Int {
-    var cores = Set<String>()
-    let fm = FileManager.default
-    for cpu in (try? fm.contentsOfDirectory(atPath: "/sys/devices/system/cpu")) ?? [] where cpu.hasPrefix("cpu") {
-        let base = "/sys/devices/system/cpu/\(cpu)/topology/"
-        if let core = try? String(contentsOfFile: base + "core_id", encoding: .utf8),
-           let pkg = try? String(contentsOfFile: base + "physical_package_id", encoding: .utf8) {
-            cores.insert(pkg.trimmingCharacters(in: .whitespacesAndNewlines) + ":" + core.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-    }
-    return cores.isEmpty ? ProcessInfo.processInfo.activeProcessorCount : cores.count
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }

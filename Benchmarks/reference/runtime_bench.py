@@ -1,5 +1,6 @@
-"""PyTorch side of `make bench` for the runtime: the same matmul shapes and MLP training step as
-Benchmarks/RuntimeBench, at the same thread count. Prints one JSON object on stdout.
+"""Reference side of `make bench` for the runtime: the same matmul shapes and MLP training step as
+Benchmarks/RuntimeBench in PyTorch at the same thread count, and the same JSONL loop with Python's
+json module. Prints one JSON object on stdout.
 Usage: python runtime_bench.py THREADS
 """
 import json, statistics, sys, time
@@ -40,4 +41,15 @@ def train_step():
     loss.backward()
     opt.step()
 out["mlp_step_ms"] = timed(train_step, min_time=1.0) * 1e3
+import io, os
+lines = [json.dumps({"id": i, "text": f"sentence number {i} of the benchmark"}) for i in range(20000)]
+vectors = [torch.randn(384).tolist() for _ in range(64)]
+def jsonl():
+    sink = open(os.devnull, "w")
+    for line in lines:
+        r = json.loads(line)
+        r["embedding"] = vectors[r["id"] % 64]
+        sink.write(json.dumps(r, separators=(",", ":")) + "\n")
+    sink.close()
+out["jsonl_records_per_s"] = len(lines) / timed(jsonl, min_time=1.0, reps=3)
 print(json.dumps(out))

@@ -206,8 +206,8 @@ final class CLIRunnerTests: XCTestCase {
         XCTAssertEqual(err2, "demo: cannot load vocab.txt: empty\n")
     }
 
-    /// Throughput of the whole loop (read, parse, set 384 floats, write) to /dev/null: printed, loosely bounded.
-    func testRunnerThroughputOnEmbeddings() throws {
+    /// The whole loop (read, parse, set 384 floats, write) over 3,000 records. Throughput: `make bench`.
+    func testRunnerOnManyEmbeddings() throws {
         let n = 3000
         let input = try file("in.jsonl", (0..<n).map { "{\"id\":\($0),\"text\":\"sentence number \($0)\"}" }
             .joined(separator: "\n"))
@@ -216,12 +216,8 @@ final class CLIRunnerTests: XCTestCase {
         let null = open("/dev/null", O_WRONLY)
         defer { close(null) }
         let runner = JSONLRunner(program: "demo", inputs: [input], output: null, error: null)
-        let t0 = ProgressMeter.now()
         let status = runner.forEach { r in try r.set("embedding", floats: vectors[try r.int("id") % 64]) }
-        let seconds = ProgressMeter.now() - t0
         XCTAssertEqual(status, 0)
         XCTAssertEqual(runner.recordsWritten, n)
-        print("CLIRunnerTests: runner writing 384-float embeddings: \(Int(Double(n) / seconds)) records/s")
-        XCTAssertLessThan(seconds, 5.0)
     }
 }

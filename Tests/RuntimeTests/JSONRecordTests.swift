@@ -142,36 +142,29 @@ final class JSONRecordTests: XCTestCase {
         XCTAssertEqual(String(decoding: r.rawValue("one")!, as: UTF8.self), "1e-05")
     }
 
-    /// Writing 384-float embeddings: prints records/s (for the record; the bound only catches disasters).
-    func testEmbeddingWriteSpeed() throws {
+    /// 2,000 records with 384-float embeddings written and read back: every float survives.
+    /// (Throughput is measured by `make bench`, not here.)
+    func testEmbeddingRoundTripAtScale() throws {
         var rng = SystemRandomNumberGenerator()
         let dim = 384, n = 2000
         let vectors = (0..<n).map { _ in (0..<dim).map { _ in Float.random(in: -1...1, using: &rng) } }
         let input = try Record(parsing: "{\"id\":1,\"text\":\"a short sentence to embed\"}")
         var out = JSONWriter(capacity: n * (dim * 12 + 64))
-        let t0 = ProgressMeter.now()
         for v in vectors {
             var r = input
             try r.set("embedding", floats: v)
             r.write(to: &out)
             out.append(byte: 0x0A)
         }
-        let write = ProgressMeter.now() - t0
-        let t1 = ProgressMeter.now()
         var lines = 0
         try out.bytes.withUnsafeBufferPointer { b in
             var start = 0
             for i in 0..<b.count where b[i] == 0x0A {
                 let r = try Record(parsing: Array(b[start..<i]))
-                lines += try r.floats("embedding").count == dim ? 1 : 0
+                lines += try r.floats("embedding") == vectors[lines] ? 1 : 0
                 start = i + 1
             }
         }
-        let read = ProgressMeter.now() - t1
         XCTAssertEqual(lines, n)
-        print("JSONRecordTests: 384-float embeddings: write \(Int(Double(n) / write)) records/s "
-              + "(\(Int(Double(n * dim) / write / 1e6))M floats/s, \(out.bytes.count / n) bytes/record); "
-              + "parse+floats \(Int(Double(n) / read)) records/s")
-        XCTAssertLessThan(write, 5.0)
     }
 }
