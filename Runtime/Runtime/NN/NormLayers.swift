@@ -13,6 +13,14 @@ public final class LayerNorm: Module, UnaryLayer {
         super.init()
     }
 
+    /// A layer around given tensors (models loaded from checkpoints).
+    public init(weight: Tensor?, bias: Tensor?, eps: Float) {
+        self.weight = weight
+        self.bias = bias
+        self.eps = eps
+        super.init()
+    }
+
     public func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(x, weight: weight, bias: bias, eps: eps) }
 }
 
@@ -24,6 +32,12 @@ public final class RMSNorm: Module, UnaryLayer {
     public init(_ dim: Int, eps: Float = 1e-6) {
         self.eps = eps
         weight = Tensor.ones([dim]).requiringGrad()
+        super.init()
+    }
+
+    public init(weight: Tensor, eps: Float) {
+        self.weight = weight
+        self.eps = eps
         super.init()
     }
 

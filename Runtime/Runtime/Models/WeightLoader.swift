@@ -1,0 +1,86 @@
+// Where a model's parameters come from while it is being built: fresh initialization (for training
+// from scratch and tiny random test models) or a checkpoint, fetched by name with shape checks.
+//
+// Models take a WeightLoader and ask for each parameter by its checkpoint name, so building from a
+// checkpoint never allocates random weights first, and F32 safetensors weights stay memory-mapped.
+// Loading is strict: `finish()` reports every checkpoint tensor the model did not ask for.
+
+public enum WeightInit: Sendable {
+    case zeros, ones
+    case normal(std: Float)
+    /// U(-1/√fanIn, 1/√fanIn), nn.Linear's default.
+    case fanInUniform(fanIn: Int)
+}
+
+public protocol WeightLoader: AnyObject {
+    /// The parameter `name` of shape `shape` (trainable unless the caller freezes it).
+    func weight(_ name: String, _ shape: [Int], _ initial: WeightInit) throws -> Tensor
+    /// Whether the source has `name` (optional parts such as a BERT pooler or attention biases).
+    func has(_ name: String) -> Bool
+    /// Ends loading; throws if a checkpoint held tensors that nothing asked for.
+    func finish() throws
+}
+
+/// Fresh weights from a Philox stream.
+public final class InitLoader: WeightLoader {
+    public let generator: RandomGenerator
+    public init(generator: RandomGenerator = Initializer.generator) { self.generator = generator }
+
+    public func weight(_ name: String, _ shape: [Int], _ initial: WeightInit) throws -> Tensor {
+        let t: Tensor
+        switch initial {
+        case .zeros: t = Tensor.zeros(shape)
+        case .ones: t = Tensor.ones(shape)
+        case let .normal(std): t = generator.normal(shape, std: std)
+        case let .fanInUniform(fanIn): t = Initializer.fanInUniform(shape, fanIn: fanIn, generator: generator)
+        }
+        return t.requiringGrad()
+    }
+
+    public func has(_ name: String) -> Bool { true }
+    public func finish() throws {}
+}
+
+/// Weights from a checkpoint, optionally under a name prefix ("bert.", "model."), with a map from
+/// our names to the file's (GGUF uses its own) and per-name transforms (GGUF's Q/K row order).
+public final class CheckpointLoader: WeightLoader {
+    public let source: TensorSource
+    public let prefix: String
+    /// Checkpoint tensors that are not parameters and may be left unused (e.g. "embeddings.position_ids").
+    public var ignorable: Set<String>
+    let rename: (String) -> String?
+    let transform: (String, Tensor) -> Tensor
+    private var used = Set<String>()
+
+    public init(_ source: TensorSource, prefix: String = "", ignorable: Set<String> = [],
+                rename: @escaping (String) -> String? = { $0 },
+                transform: @escaping (String, Tensor) -> Tensor = { $1 }) {
+        self.source = source
+        self.prefix = prefix
+        self.ignorable = ignorable
+        self.rename = rename
+        self.transform = transform
+    }
+
+    func fileName(_ name: String) -> String? { rename(name).map { prefix + $0 } }
+
+    public func has(_ name: String) -> Bool { fileName(name).map(source.hasTensor) ?? false }
+
+    public func weight(_ name: String, _ shape: [Int], _ initial: WeightInit) throws -> Tensor {
+        guard let file = fileName(name) else {
+            throw CheckpointError(source.sourcePath, "no checkpoint name for weight '\(name)'")
+        }
+        let t = transform(name, try source.tensor(file, shape: shape))
+        used.insert(file)
+        return t
+    }
+
+    public func finish() throws {
+        let extra = source.tensorNames.filter { $0.hasPrefix(prefix) && !used.contains($0) && !ignorable.contains($0) }
+        guard extra.isEmpty else {
+            let shown = extra.prefix(8).map { "'\($0)'" }.joined(separator: ", ")
+            throw CheckpointError(source.sourcePath, "unexpected weight\(extra.count > 1 ? "s" : "") \(shown)"
+                                  + (extra.count > 8 ? " and \(extra.count - 8) more" : "") + " (the model does not use them)")
+        }
+    }
+}

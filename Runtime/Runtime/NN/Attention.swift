@@ -1,0 +1,105 @@
+// Scaled dot-product attention as one op, on the layouts the projections produce, with its backward.
+//
+//   q: [B, Tq, H, D]     k, v: [B, Tk, Hkv, D] (only keys 0..<keyLength are used)     → [B, Tq, H, D]
+//
+// Query head h reads key/value head h / (H / Hkv) (grouped-query attention; Hkv = H is plain
+// multi-head). Per (batch, head) the scores S = scale · Q Kᵀ come from one GEMM whose leading
+// dimensions step over the interleaved heads, so neither the projections nor a KV cache are ever
+// permuted or copied. Masking: `causal` lets query i (at absolute position queryOffset + i) see keys
+// j ≤ queryOffset + i; `keyPadding` [B][Tk] hides padded keys. A query row that sees no key outputs 0.
+// Backward: dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = scale·dS K, dK = scale·dSᵀ Q.
+import CBLAS
+
+public struct AttentionMask {
+    public var causal: Bool
+    /// Absolute position of query 0 among the keys (the cache length before this step).
+    public var queryOffset: Int
+    /// keyPadding[b][j] == false hides key j of sequence b.
+    public var keyPadding: [[Bool]]?
+
+    public init(causal: Bool = false, queryOffset: Int = 0, keyPadding: [[Bool]]? = nil) {
+        self.causal = causal
+        self.queryOffset = queryOffset
+        self.keyPadding = keyPadding
+    }
+}
+
+/// C = op(A)·op(B) (+ beta·C) with explicit leading dimensions (row-major).
+@inline(__always)
+func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+          _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+          _ c: UnsafeMutablePointer<Float>, _ ldc: Int, alpha: Float = 1, beta: Float = 0) {
+    guard m > 0 && n > 0 && k > 0 else { return }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = nil,
+                      mask: AttentionMask = AttentionMask(), scale: Float? = nil) -> Tensor {
+    precondition(q.rank == 4 && k.rank == 4 && v.rank == 4, "attention: q [B, Tq, H, D], k/v [B, Tk, Hkv, D]; got \(q.shape), \(k.shape), \(v.shape)")
+    let (b, tq, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+    let (tcap, hkv) = (k.shape[1], k.shape[2])
+    precondition(k.shape == v.shape && k.shape[0] == b && k.shape[3] == d, "attention: k \(k.shape) / v \(v.shape) do not fit q \(q.shape)")
+    precondition(hkv > 0 && h % hkv == 0, "attention: \(h) query heads not divisible into \(hkv) key/value heads")
+    let tk = keyLength ?? tcap
+    precondition(tk <= tcap, "attention: keyLength \(tk) beyond \(tcap) cached keys")
+    if let pad = mask.keyPadding { precondition(pad.count == b && pad.allSatisfy { $0.count >= tk }, "attention: keyPadding must be [B][Tk]") }
+    let group = h / hkv, s = scale ?? 1 / Float(d).squareRoot()
+    let qRow = h * d, kRow = hkv * d  // leading dimensions of the interleaved layouts
+    let out = Tensor.zeros([b, tq, h, d])
+    let recording = willRecord(q, k, v)
+    let probs = recording ? Tensor(uninitializedShape: [b, h, tq, tk]) : nil
+    let scores = Tensor(uninitializedShape: [tq, max(tk, 1)])
+
+    for bi in 0..<b {
+        for hi in 0..<h {
+            let kh = hi / group
+            let qp = q.data + bi * tq * qRow + hi * d
+            let kp = k.data + bi * tcap * kRow + kh * d, vp = v.data + bi * tcap * kRow + kh * d
+            let sp = probs.map { $0.data + ((bi * h + hi) * tq) * tk } ?? scores.data
+            gemm(false, true, tq, tk, d, qp, qRow, kp, kRow, sp, tk, alpha: s)
+            maskedSoftmaxRows(sp, rows: tq, cols: tk, mask: mask, batch: bi)
+            gemm(false, false, tq, d, tk, sp, tk, vp, kRow, out.data + bi * tq * qRow + hi * d, qRow)
+        }
+    }
+    guard let probs else { return out }
+    return record(out, "attention", [q, k, v]) { g in
+        let gq = Tensor.zeros(q.shape), gk = Tensor.zeros(k.shape), gv = Tensor.zeros(v.shape)
+        let dp = Tensor(uninitializedShape: [tq, max(tk, 1)])
+        for bi in 0..<b {
+            for hi in 0..<h {
+                let kh = hi / group
+                let qOff = bi * tq * qRow + hi * d, kOff = bi * tcap * kRow + kh * d
+                let p = probs.data + ((bi * h + hi) * tq) * tk, go = g.data + qOff
+                // dV += Pᵀ dO ; dP = dO Vᵀ
+                gemm(true, false, tk, d, tq, p, tk, go, qRow, gv.data + kOff, kRow, beta: 1)
+                gemm(false, true, tq, tk, d, go, qRow, v.data + kOff, kRow, dp.data, tk)
+                // dS = P ⊙ (dP − rowsum(dP ⊙ P)), scale folded into the next two GEMMs.
+                for i in 0..<tq {
+                    let pr = p + i * tk, dr = dp.data + i * tk
+                    var dot: Float = 0
+                    for j in 0..<tk { dot += pr[j] * dr[j] }
+                    for j in 0..<tk { dr[j] = pr[j] * (dr[j] - dot) }
+                }
+                gemm(false, false, tq, d, tk, dp.data, tk, k.data + kOff, kRow, gq.data + qOff, qRow, alpha: s)
+                gemm(true, false, tk, d, tq, dp.data, tk, q.data + qOff, qRow, gk.data + kOff, kRow, alpha: s, beta: 1)
+            }
+        }
+        return [gq, gk, gv]
+    }
+}
+
+/// Applies the mask (-inf) and a softmax to each row of a [rows, cols] score block.
+@inline(__always)
+func maskedSoftmaxRows(_ sp: UnsafeMutablePointer<Float>, rows: Int, cols: Int, mask: AttentionMask, batch: Int) {
+    let pad = mask.keyPadding?[batch]
+    for i in 0..<rows {
+        let row = sp + i * cols
+        if mask.causal {
+            let last = mask.queryOffset + i  // keys 0...last are visible
+            if last + 1 < cols { for j in max(last + 1, 0)..<cols { row[j] = -.infinity } }
+        }
+        if let pad { for j in 0..<cols where !pad[j] { row[j] = -.infinity } }
+        softmaxRow(row, row, cols)
+    }
+}
