@@ -48,6 +48,36 @@ final class AutogradTests: XCTestCase {
         assertClose(x.grad!, shape: [2], [expected, expected], atol: 1e-4)
     }
 
+    func testDeepGraphIsReleasedWithoutRecursion() {
+        // A graph dropped without a backward pass (or kept by retainGraph) is freed when its last tensor
+        // goes; freeing it recursively (one stack frame per op) overflowed the stack near 100k ops.
+        let depth = 300_000
+        let x = T([2], [0.5, -1]).requiringGrad()
+        weak var firstNode: Tensor?
+        do {
+            var z = shift(x, 1)
+            firstNode = z
+            for i in 0..<depth { z = i % 3 == 0 ? mul(z, z) : shift(z, 1) }  // mul: the same input twice
+            XCTAssertNotNil(z.gradFn)
+        }
+        XCTAssertNil(firstNode, "the whole chain was freed")
+        do {
+            var z = x
+            for _ in 0..<depth { z = scale(z, 1) }
+            z.sum().backward(retainGraph: true)
+            assertClose(x.grad!, shape: [2], [1, 1])
+        }
+        // A tensor still held from the middle of a dropped chain keeps its own part of the graph.
+        var kept: Tensor?
+        do {
+            var z = x
+            for i in 0..<1000 { z = scale(z, 2); if i == 9 { kept = z } }
+        }
+        zeroGrad([x])
+        kept!.sum().backward()
+        assertClose(x.grad!, shape: [2], [1024, 1024])
+    }
+
     func testWithoutGradRecordsNothing() {
         let x = T([2], [1, 2]).requiringGrad()
         let y = withoutGrad { exp(x) * x + matmul(x.reshaped(1, 2), x.reshaped(2, 1)).reshaped(1) }
