@@ -78,6 +78,26 @@ final class AutogradTests: XCTestCase {
         assertClose(x.grad!, shape: [2], [1024, 1024])
     }
 
+    func testLeafGradientsOwnTheirMemory() {
+        // add's backward passes the same tensor to both operands, and a reshape passes the seed through;
+        // the leaves' .grad must still be separate buffers, so in-place updates (clipping) stay local.
+        let a = T([2], [1, 2]).requiringGrad(), b = T([2], [3, 4]).requiringGrad()
+        let seed = T([2], [1, 1])
+        add(a, b).backward(seed)
+        XCTAssertFalse(a.grad!.storage === b.grad!.storage)
+        XCTAssertFalse(a.grad!.storage === seed.storage)
+        a.grad!.data[0] = 100
+        XCTAssertEqual(b.grad!.scalars, [1, 1]); XCTAssertEqual(seed.scalars, [1, 1])
+        let c = T([2, 2], [1, 2, 3, 4]).requiringGrad()
+        let seed2 = T([4], [1, 2, 3, 4])
+        c.reshaped(4).backward(seed2)
+        XCTAssertFalse(c.grad!.storage === seed2.storage)
+        XCTAssertEqual(c.grad!.shape, [2, 2])
+        let leaf = T([3], [1, 2, 3]).requiringGrad(), seed3 = T([3], [1, 1, 1])
+        leaf.backward(seed3)
+        XCTAssertFalse(leaf.grad!.storage === seed3.storage)
+    }
+
     func testWithoutGradRecordsNothing() {
         let x = T([2], [1, 2]).requiringGrad()
         let y = withoutGrad { exp(x) * x + matmul(x.reshaped(1, 2), x.reshaped(2, 1)).reshaped(1) }
