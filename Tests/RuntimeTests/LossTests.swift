@@ -148,6 +148,13 @@ final class LossTests: XCTestCase {
         gradCheck("cosineSimilarity axis 0", [a, b], eps: 1e-3) { cosineSimilarity($0[0], $0[1], axis: 0) }
         gradCheck("cosineSimilarity broadcast", [a, randn([4], seed: 173)], eps: 1e-3) { cosineSimilarity($0[0], $0[1]) }
         gradCheck("softplus", [randn([3, 4], seed: 174, std: 3)], eps: 1e-3) { softplus($0[0]) }
+        // A zero vector: similarity 0 and finite gradients (x: y/(ε‖y‖) through the dot product; y: 0).
+        let z = Tensor.zeros([1, 3]).requiringGrad(), w = T([1, 3], [3, 0, 4]).requiringGrad()
+        let c = cosineSimilarity(z, w)
+        XCTAssertEqual(c.scalars, [0])
+        c.sum().backward()
+        assertClose(z.grad!, shape: [1, 3], [0.6e8, 0, 0.8e8])
+        assertClose(w.grad!, shape: [1, 3], [0, 0, 0])
         gradCheck("xlogx", [uniform([3, 4], seed: 175, 0.2, 2)], eps: 1e-3) { xlogx($0[0]) }
     }
 }
