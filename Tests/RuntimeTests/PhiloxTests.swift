@@ -119,6 +119,18 @@ final class PhiloxTests: XCTestCase {
         XCTAssertGreaterThan(Philox.unitClosed(0), 0); XCTAssertEqual(Philox.unitClosed(.max), 1)
     }
 
+    func testUniformNeverReachesHigh() {
+        // Element 9320226 of (seed 0, stream 0) is word 2 of block 2330056 = 0xffffff45: the largest
+        // 24-bit fraction, 1 − 2⁻²⁴. low + (high − low)·u can round up to high in Float (1 + u → 2.0);
+        // the interval is [low, high) as torch.rand/uniform_.
+        let w = Philox.block(seed: 0, stream: 0, index: 2_330_056)
+        XCTAssertEqual(w.2 >> 8, 0xff_ffff)
+        for (lo, hi) in [(Float(1), Float(2)), (0, 1), (-1, 1), (3, 7), (-2, -1), (0.5, 0.75)] {
+            let v = fill(1, seed: 0, stream: 0, offset: 9_320_226, .uniform(low: lo, high: hi))[0]
+            XCTAssertTrue(v >= lo && v < hi, "uniform(\(lo), \(hi)) gave \(v)")
+        }
+    }
+
     func testIntegersAndPermutations() {
         let g = RandomGenerator(seed: 11)
         var counts = [Int](repeating: 0, count: 7)
