@@ -62,11 +62,14 @@ extension Tensor {
     }
 
     /// Leaf accumulation never writes into a tensor another op may still hold: it adds out of place.
+    /// The first gradient is copied, so `.grad` never shares memory with the caller's seed or with
+    /// another leaf's gradient (add's backward hands the same tensor to both operands): an in-place
+    /// update of one `.grad` (clipping, an optimizer) must not change another.
     private func accumulateLeaf(_ leaf: Tensor, _ g: Tensor) {
         if let prev = leaf.grad {
             leaf.grad = withoutGrad { add(prev, g) }
         } else {
-            leaf.grad = g.shape == leaf.shape ? g.detach() : g.reshaped(leaf.shape).detach()
+            leaf.grad = Tensor(shape: leaf.shape, storage: g.copy().storage)
         }
     }
 }

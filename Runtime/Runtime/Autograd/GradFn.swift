@@ -8,8 +8,8 @@
 
 public final class GradFn {
     public let name: String
-    public let inputs: [Tensor]
-    let backward: (Tensor) -> [Tensor?]
+    public private(set) var inputs: [Tensor]
+    private(set) var backward: (Tensor) -> [Tensor?]
     /// Position on the tape: later ops have larger numbers; backward runs them from large to small.
     let sequence: Int
 
@@ -19,6 +19,25 @@ public final class GradFn {
         self.backward = backward
         Autograd.nextSequence &+= 1
         self.sequence = Autograd.nextSequence
+    }
+
+    /// Freeing a graph would otherwise recurse once per op (tensor → GradFn → input → GradFn → ...) and
+    /// overflow the stack on a chain of ~100k ops. Instead the dying GradFn takes over the GradFns of its
+    /// inputs before dropping them, and dismantles those that only it still holds in a loop.
+    deinit {
+        var pending: [GradFn] = []
+        dismantle(into: &pending)
+        while var fn = pending.popLast() {
+            if isKnownUniquelyReferenced(&fn) { fn.dismantle(into: &pending) }
+            // fn is released here; dismantled, its own deinit has nothing left to walk.
+        }
+    }
+
+    /// Moves the inputs' GradFns into `pending`, then drops the inputs (and the closure capturing them).
+    private func dismantle(into pending: inout [GradFn]) {
+        for t in inputs { if let fn = t.gradFn { pending.append(fn) } }
+        inputs = []
+        backward = { _ in [] }
     }
 }
 

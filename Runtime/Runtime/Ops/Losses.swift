@@ -108,10 +108,12 @@ public func l1Loss(_ x: Tensor, _ y: Tensor, reduction: Reduction = .mean) -> Te
 }
 
 /// Cosine similarity along `axis`: x·y / (max(‖x‖, ε) · max(‖y‖, ε)), as current PyTorch.
+/// The clamp is applied to ‖x‖² (at ε²) before the square root: the same value, but a zero vector
+/// (padding) gets a finite gradient, as in PyTorch, instead of 0/0 from the square root's backward.
 public func cosineSimilarity(_ x: Tensor, _ y: Tensor, axis: Int = -1, eps: Float = 1e-8) -> Tensor {
     let dot = (x * y).sum(axis: axis)
-    let nx = clamp(sqrt((x * x).sum(axis: axis)), min: eps)
-    let ny = clamp(sqrt((y * y).sum(axis: axis)), min: eps)
+    let nx = sqrt(clamp((x * x).sum(axis: axis), min: eps * eps))
+    let ny = sqrt(clamp((y * y).sum(axis: axis), min: eps * eps))
     return dot / (nx * ny)
 }
 

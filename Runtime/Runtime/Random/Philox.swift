@@ -67,9 +67,10 @@ public func philoxFill(_ dst: UnsafeMutablePointer<Float>, count n: Int, seed: U
         var vals: (Float, Float, Float, Float)
         switch distribution {
         case let .uniform(lo, hi):
-            let s = hi - lo
-            vals = (lo + s * Philox.unitOpen(w.0), lo + s * Philox.unitOpen(w.1),
-                    lo + s * Philox.unitOpen(w.2), lo + s * Philox.unitOpen(w.3))
+            // lo + s·u can round up to hi in Float (u = 1 − 2⁻²⁴); cap at the float below hi: [lo, hi).
+            let s = hi - lo, top = hi > lo ? hi.nextDown : lo
+            vals = (Swift.min(lo + s * Philox.unitOpen(w.0), top), Swift.min(lo + s * Philox.unitOpen(w.1), top),
+                    Swift.min(lo + s * Philox.unitOpen(w.2), top), Swift.min(lo + s * Philox.unitOpen(w.3), top))
         case let .normal(mean, std):
             let (a, b) = Philox.normalPair(w.0, w.1), (c, d) = Philox.normalPair(w.2, w.3)
             vals = (mean + std * a, mean + std * b, mean + std * c, mean + std * d)
