@@ -141,8 +141,14 @@ public final class Adam: Optimizer {
                 let b1 = beta1, b2 = beta2, e = eps
                 let bc1 = 1 - Foundation.pow(Double(b1), Double(s.t)), bc2 = 1 - Foundation.pow(Double(b2), Double(s.t))
                 let stepSize = Float(Double(lr) / bc1), sqrtBC2 = Float(bc2.squareRoot())
-                adamUpdate(p.data, g.data, s.m.data, s.v.data, p.count, b1: b1, b2: b2, eps: e, stepSize: stepSize,
-                           sqrtBC2: sqrtBC2, decay: decoupled ? 1 - lr * wd : 1, l2: decoupled ? 0 : wd)
+                let (pp, gp, mp, vp) = (p.data, g.data, s.m.data, s.v.data)
+                let decay: Float = decoupled ? 1 - lr * wd : 1, l2: Float = decoupled ? 0 : wd
+                // Chunks of 8-aligned ranges over the threads; each element's update is independent.
+                parallelFor((p.count + 7) / 8, grain: 1 << 13) { r in
+                    let lo = r.lowerBound * 8, hi = min(p.count, r.upperBound * 8)
+                    adamUpdate(pp + lo, gp + lo, mp + lo, vp + lo, hi - lo, b1: b1, b2: b2, eps: e,
+                               stepSize: stepSize, sqrtBC2: sqrtBC2, decay: decay, l2: l2)
+                }
             }
         }
         stepCount += 1
