@@ -144,8 +144,13 @@ public final class GGUFFile: @unchecked Sendable {
             return file.floatTensor(shape: info.shape, byteOffset: info.fileOffset)
         }
         let out = Tensor(uninitializedShape: info.shape)
-        let src = UnsafeRawBufferPointer(rebasing: file.bytes[info.fileOffset..<(info.fileOffset + info.byteCount)])
-        dequantize(src, type: info.type, count: info.count, into: out.data)
+        let base = file.bytes.baseAddress! + info.fileOffset, dst = out.data
+        let blocks = info.count / info.type.blockSize, bs = info.type.blockSize, bb = info.type.blockBytes
+        // Blocks are independent: dequantize chunks of them on all threads.
+        parallelFor(blocks, grain: 4096) { r in
+            let src = UnsafeRawBufferPointer(start: base + r.lowerBound * bb, count: r.count * bb)
+            dequantize(src, type: info.type, count: r.count * bs, into: dst + r.lowerBound * bs)
+        }
         return out
     }
 

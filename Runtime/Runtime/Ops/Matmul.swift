@@ -16,6 +16,13 @@ func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         if beta == 0 { c.initialize(repeating: 0, count: m * n) }
         return
     }
+    if m == 1 && !transA {
+        // One row (decoding a token): a matrix-vector product streams B once instead of packing it.
+        // c = op(B)ᵀ a: B [K, N] → y = Bᵀ a (Trans); B [N, K] (transB) → y = B a (NoTrans).
+        cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                    1, b, Int32(transB ? k : n), a, 1, beta, c, 1)
+        return
+    }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), 1, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
                 beta, c, Int32(n))
