@@ -43,7 +43,7 @@ install: build
 refenv:
 	python3 -m venv .refenv
 	# the CPU build of torch is named explicitly: a bare `torch` pulls a 5 GB CUDA build
-	.refenv/bin/pip install -q "torch==2.13.0+cpu" \
+	.refenv/bin/pip install -q "torch==2.13.0+cpu" peft \
 	  transformers safetensors tokenizers sentence-transformers accelerate gguf numpy pillow scikit-image
 
 clean:

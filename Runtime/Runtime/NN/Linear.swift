@@ -5,6 +5,10 @@
 public final class Linear: Module, UnaryLayer {
     public var weight: Tensor
     public var bias: Tensor?
+    /// A low-rank adapter added to this layer's output (LoRA.swift); its weights are named
+    /// "<layer>.lora_A.weight" and "<layer>.lora_B.weight", as PEFT names them.
+    public var lora: LoRA?
+    override public var keyMap: [String: String] { ["lora": ""] }
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true,
                 generator: RandomGenerator = Initializer.generator) {
@@ -29,8 +33,10 @@ public final class Linear: Module, UnaryLayer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == inFeatures, "Linear: input \(x.shape) for \(inFeatures) input features")
-        let y = matmul(x, weight, transposeB: true)
-        return bias.map { y + $0 } ?? y
+        var y = matmul(x, weight, transposeB: true)
+        if let bias { y = y + bias }
+        if let lora { y = y + lora(x) }
+        return y
     }
 }
 

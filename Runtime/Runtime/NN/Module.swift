@@ -13,7 +13,8 @@ open class Module {
 
     public init() {}
 
-    /// Property name → checkpoint key, for properties whose Swift name differs.
+    /// Property name → checkpoint key, for properties whose Swift name differs ("" merges a child's
+    /// names into this module's).
     open var keyMap: [String: String] { [:] }
 
     /// Own tensors that are state but not parameters (saved and loaded, never trained).
@@ -63,7 +64,8 @@ open class Module {
     public func namedModules(prefix: String = "") -> [(String, Module)] {
         var out = [(prefix, self)]
         for (key, child) in namedChildren() {
-            out += child.namedModules(prefix: prefix.isEmpty ? key : "\(prefix).\(key)")
+            // An empty key flattens the child into this module's namespace (LoRA inside Linear).
+            out += child.namedModules(prefix: prefix.isEmpty ? key : key.isEmpty ? prefix : "\(prefix).\(key)")
         }
         return out
     }
