@@ -3,7 +3,10 @@
 # `make bench` share one build folder (debug builds run numeric code 10-50x slower).
 
 SWIFT      ?= swift
-SWIFTFLAGS ?= -c release -Xswiftc -enable-testing
+# Haswell's AVX2 and FMA (x86-64-v3) when the build machine has them: the runtime's own vector
+# kernels (exp, erf, softmax, optimizers) run 2-4x faster. Binaries then need such a CPU.
+ARCHFLAGS  ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo "-Xswiftc -target-cpu -Xswiftc haswell")
+SWIFTFLAGS ?= -c release -Xswiftc -enable-testing $(ARCHFLAGS)
 PREFIX     ?= /usr/local
 BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)

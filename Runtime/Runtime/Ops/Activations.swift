@@ -25,10 +25,10 @@ private let invSqrt2Pi: Float = 0.3989422804014327
 public func gelu(_ x: Tensor, approximation: GELUApproximation = .none) -> Tensor {
     switch approximation {
     case .none:
-        let out = mapKernel(x) { 0.5 * $0 * (1 + erf($0 * invSqrt2)) }
+        let out = vectorMap(x) { v in 0.5 * v * (1 + verf(v * invSqrt2)) }
         return record(out, "gelu", [x]) { g in
             // Φ(x) + x φ(x)
-            [zipKernel(g, x) { d, v in d * (0.5 * (1 + erf(v * invSqrt2)) + v * invSqrt2Pi * Foundation.exp(-0.5 * v * v)) }]
+            [vectorZip(g, x) { d, v in d * (0.5 * (1 + verf(v * invSqrt2)) + v * invSqrt2Pi * vexp(-0.5 * v * v)) }]
         }
     case .tanh:
         let out = mapKernel(x) { v in 0.5 * v * (1 + Foundation.tanh(sqrt2OverPi * (v + 0.044715 * v * v * v))) }
@@ -47,10 +47,13 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .none) -> Tenso
     v >= 0 ? 1 / (1 + Foundation.exp(-v)) : { let e = Foundation.exp(v); return e / (1 + e) }()
 }
 
+/// σ(x) = 1 / (1 + e^-x) on eight lanes (e^-x saturates instead of overflowing).
+@inline(__always) func vsigmoid(_ v: Float8) -> Float8 { 1 / (1 + vexp(-v)) }
+
 public func sigmoid(_ x: Tensor) -> Tensor {
-    let out = mapKernel(x, sigmoidScalar)
+    let out = vectorMap(x, vsigmoid)
     let y = out.detach()
-    return record(out, "sigmoid", [x]) { g in [zipKernel(g, y) { d, s in d * s * (1 - s) }] }
+    return record(out, "sigmoid", [x]) { g in [vectorZip(g, y) { d, s in d * s * (1 - s) }] }
 }
 
 public func tanh(_ x: Tensor) -> Tensor {
@@ -61,9 +64,9 @@ public func tanh(_ x: Tensor) -> Tensor {
 
 /// x σ(x) (also called swish).
 public func silu(_ x: Tensor) -> Tensor {
-    let out = mapKernel(x) { $0 * sigmoidScalar($0) }
+    let out = vectorMap(x) { v in v * vsigmoid(v) }
     return record(out, "silu", [x]) { g in
-        [zipKernel(g, x) { d, v in let s = sigmoidScalar(v); return d * s * (1 + v * (1 - s)) }]
+        [vectorZip(g, x) { d, v in let s = vsigmoid(v); return d * s * (1 + v * (1 - s)) }]
     }
 }
 

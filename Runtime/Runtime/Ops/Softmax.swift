@@ -87,9 +87,23 @@ public func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Floa
         let ls = m + Foundation.log(s)
         for j in 0..<n { y[j] = x[j] - ls }
     } else {
-        var s: Float = 0
-        for j in 0..<n { let e = Foundation.exp(x[j] - m); y[j] = e; s += e }
-        let inv = 1 / s
+        // e^(x - m) eight lanes at a time (the tail padded with -inf, whose exp is 0).
+        let px = UnsafeRawPointer(x), py = UnsafeMutableRawPointer(y)
+        let blocks = n / 8
+        var acc = Float8(repeating: 0)
+        for i in 0..<blocks {
+            let e = vexp(px.loadUnaligned(fromByteOffset: 32 * i, as: Float8.self) - m)
+            py.storeBytes(of: e, toByteOffset: 32 * i, as: Float8.self)
+            acc += e
+        }
+        if blocks * 8 < n {
+            var t = Float8(repeating: -.infinity)
+            for j in 0..<(n - blocks * 8) { t[j] = x[blocks * 8 + j] }
+            let e = vexp(t - m)
+            for j in 0..<(n - blocks * 8) { y[blocks * 8 + j] = e[j] }
+            acc += e
+        }
+        let inv = 1 / acc.sum()
         for j in 0..<n { y[j] *= inv }
     }
 }
