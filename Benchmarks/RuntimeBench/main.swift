@@ -8,65 +8,13 @@
 // with a 384-float embedding (our runner against Python's json.loads/json.dumps loop).
 import CBLAS
 import Foundation
+import BenchSupport
 import Runtime
 
-var threads = Threads.physicalCores()
-var only: String? = nil
-var args = CommandLine.arguments.dropFirst()
-while let a = args.popFirst() {
-    if a == "--threads", let v = args.popFirst(), let n = Int(v), n > 0 { threads = n }
-    else if a == "--only", let v = args.popFirst(), ["matmul", "mlp", "jsonl"].contains(v) { only = v }
-    else {
-        FileHandle.standardError.write("usage: runtime-bench [--threads N] [--only matmul|mlp|jsonl]\n".data(using: .utf8)!)
-        exit(64)
-    }
-}
-Threads.set(threads)
+let (threads, only) = benchArguments(program: "runtime-bench", sections: ["matmul", "mlp", "jsonl"])
 
-/// Median seconds per call over `reps` batches of calls lasting about minTime in total.
-func timed(minTime: Double = 0.5, reps: Int = 5, _ body: () -> Void) -> Double {
-    body()
-    var samples: [Double] = []
-    for _ in 0..<reps {
-        var n = 0
-        let start = DispatchTime.now().uptimeNanoseconds
-        var elapsed = 0.0
-        repeat {
-            body(); n += 1
-            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        } while elapsed < minTime / Double(reps)
-        samples.append(elapsed / Double(n))
-    }
-    return samples.sorted()[samples.count / 2]
-}
-
-// The PyTorch reference, when a Python with torch is at hand.
-func reference() -> [String: Any]? {
-    guard let python = ProcessInfo.processInfo.environment["REFPYTHON"], !python.isEmpty else { return nil }
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../reference/runtime_bench.py").standardized.path
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [python, script, String(threads)]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { return nil }
-    return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-}
-
-func fmt(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "-" }
-func ratio(_ a: Double?, _ b: Double?) -> String {
-    guard let a, let b, b > 0 else { return "-" }
-    return String(format: "%.2f×", a / b)
-}
-
-print("runtime-bench: \(threads) thread(s); reference: \(ProcessInfo.processInfo.environment["REFPYTHON"] ?? "none")")
-let ref = reference()
-if ref == nil { print("(PyTorch reference not available: set REFPYTHON to a Python with torch; `make refenv` makes one)") }
+referenceBanner(threads, "runtime-bench")
+let ref = runReference("runtime_bench.py", [String(threads)])
 let refMatmul = ref?["matmul"] as? [String: [String: Double]]
 let rng = RandomGenerator(seed: 1)
 
@@ -127,8 +75,4 @@ try? FileManager.default.removeItem(at: dir)
 let ours = Double(n) / seconds
 let py = ref?["jsonl_records_per_s"] as? Double
 print("ours \(fmt(ours, 0))   Python json \(fmt(py, 0))   ours/Python \(ratio(ours, py))")
-}
-
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }
