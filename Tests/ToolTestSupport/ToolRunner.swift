@@ -1,0 +1,68 @@
+// Running the built programs in tests (tier 3): find the binary next to the test bundle, feed it
+// stdin, collect stdout, stderr and the exit status. Also paths to the repository's data.
+import Foundation
+
+public struct ToolResult {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+    /// stdout split into lines (no trailing empty line).
+    public var lines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } }
+}
+
+public enum Repo {
+    /// The repository root (this file is Tests/ToolTestSupport/ToolRunner.swift).
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../..").standardized.path
+    public static func path(_ relative: String) -> String { root + "/" + relative }
+    public static let minilm = path("data/models/all-MiniLM-L6-v2")
+    public static let smollm2 = path("data/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+    public static var haveModels: Bool {
+        FileManager.default.fileExists(atPath: minilm + "/model.safetensors") && FileManager.default.fileExists(atPath: smollm2)
+    }
+}
+
+/// The directory holding the built executables (the test bundle's build directory).
+public func binaryDirectory() -> String {
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    for dir in [bundle, Repo.path(".build/release")] where FileManager.default.isExecutableFile(atPath: dir + "/embed") {
+        return dir
+    }
+    return bundle
+}
+
+/// Runs `program` with `arguments`, writing `stdin` to it; waits for it to exit.
+public func runTool(_ program: String, _ arguments: [String], stdin: String = "", environment: [String: String]? = nil) throws -> ToolResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binaryDirectory() + "/" + program)
+    p.arguments = arguments
+    if let environment { p.environment = environment }
+    let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+    p.standardInput = inPipe
+    p.standardOutput = outPipe
+    p.standardError = errPipe
+    try p.run()
+    // Write stdin on a thread so a program that fills its stdout pipe cannot deadlock us.
+    let writer = Thread {
+        inPipe.fileHandleForWriting.write(stdin.data(using: .utf8)!)
+        try? inPipe.fileHandleForWriting.close()
+    }
+    writer.start()
+    var out = Data(), err = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { out = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { err = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.wait()
+    p.waitUntilExit()
+    return ToolResult(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                      stderr: String(decoding: err, as: UTF8.self))
+}
+
+/// A fresh temporary directory removed at exit of the test (caller removes it).
+public func temporaryDirectory(_ label: String) throws -> String {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(getpid())-\(UUID().uuidString.prefix(8))").path
+    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}

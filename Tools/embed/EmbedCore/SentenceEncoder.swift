@@ -1,0 +1,192 @@
+// SentenceEncoder: text → one vector, as sentence-transformers computes it for a model directory.
+//
+// It follows the directory's modules.json pipeline: Transformer (the backbone, with
+// sentence_bert_config.json's max_seq_length and do_lower_case), Pooling (1_Pooling/config.json;
+// several modes are concatenated in sentence-transformers' order), Dense (a linear layer with an
+// activation) and Normalize. A plain Hugging Face BERT directory gets mean pooling; a LLaMA-family
+// model (a directory or a GGUF file) gets last-token pooling. Flags override pooling, normalization
+// and the maximum length. Texts are sorted by length into batches and returned in input order.
+import Foundation
+import Runtime
+
+public enum Backbone {
+    case bert(BERTModel)
+    case llama(LLaMAModel)
+}
+
+public final class SentenceEncoder {
+    public let backbone: Backbone
+    public let tokenizer: Tokenizer
+    public let poolings: [PoolingMode]
+    public let dense: [DenseLayer]
+    public let normalize: Bool
+    public let maxLength: Int
+    public let lowercase: Bool
+
+    /// Loads `path` (a model directory or a .gguf file); nil options take the model's own settings.
+    public init(path: String, pooling: PoolingMode? = nil, normalize: Bool? = nil, maxLength: Int? = nil) throws {
+        var modes: [PoolingMode] = []
+        var norm = false, dense: [DenseLayer] = []
+        var seqLength: Int? = nil, lower = false
+        if path.hasSuffix(".gguf") {
+            backbone = .llama(try LLaMAModel.load(path: path))
+            tokenizer = try Tokenizer.load(path: path)
+            modes = [.last]
+        } else {
+            let modulesPath = path + "/modules.json"
+            var backboneDir = path
+            if FileManager.default.fileExists(atPath: modulesPath) {
+                for module in try readModules(modulesPath) {
+                    let dir = module.path.isEmpty ? path : path + "/" + module.path
+                    switch module.type {
+                    case "sentence_transformers.models.Transformer":
+                        backboneDir = dir
+                        if let c = try? readJSON(dir + "/sentence_bert_config.json") {
+                            seqLength = (try? c["max_seq_length"]?.numberValue?.int()) ?? nil
+                            lower = c["do_lower_case"]?.boolValue ?? false
+                        }
+                    case "sentence_transformers.models.Pooling":
+                        modes = try readPooling(dir + "/config.json")
+                    case "sentence_transformers.models.Normalize":
+                        norm = true
+                    case "sentence_transformers.models.Dense":
+                        dense.append(try DenseLayer(directory: dir))
+                    default:
+                        throw CheckpointError(modulesPath, "module type \(module.type) is not supported (Transformer, Pooling, Dense, Normalize are)")
+                    }
+                }
+            }
+            let config = try readJSON(backboneDir + "/config.json")
+            let type = config["model_type"]?.stringValue ?? "?"
+            switch type {
+            case "bert":
+                backbone = .bert(try BERTModel.load(directory: backboneDir))
+                if modes.isEmpty { modes = [.mean] }
+            case "llama", "mistral", "qwen2":
+                backbone = .llama(try LLaMAModel.load(path: backboneDir))
+                if modes.isEmpty { modes = [.last] }
+            default:
+                throw CheckpointError(backboneDir + "/config.json", "model_type '\(type)' is not supported for embeddings (bert, llama, mistral, qwen2 are)")
+            }
+            tokenizer = try Tokenizer.load(path: backboneDir)
+        }
+        if let pooling { modes = [pooling] }
+        poolings = modes
+        self.dense = dense
+        self.normalize = normalize ?? norm
+        lowercase = lower
+        let positions: Int
+        switch backbone {
+        case .bert(let m): positions = m.config.maxPositionEmbeddings
+        case .llama(let m): positions = m.config.maxPositionEmbeddings
+        }
+        self.maxLength = min(maxLength ?? seqLength ?? tokenizer.truncation?.maxLength ?? positions, positions)
+        tokenizer.truncation = Truncation(maxLength: self.maxLength)
+        tokenizer.padding = nil
+    }
+
+    /// The length of the vectors `embed` returns.
+    public var dimension: Int {
+        if let last = dense.last { return last.linear.outFeatures }
+        let hidden: Int
+        switch backbone {
+        case .bert(let m): hidden = m.config.hiddenSize
+        case .llama(let m): hidden = m.config.hiddenSize
+        }
+        return hidden * poolings.count
+    }
+
+    /// Token ids of each text (truncated to maxLength, special tokens added).
+    public func tokenize(_ texts: [String]) throws -> [[Int]] {
+        try texts.map { try tokenizer.encode(lowercase ? $0.lowercased() : $0).ids }
+    }
+
+    /// One vector per text, in input order; texts are sorted by token count into batches of `batchSize`.
+    public func embed(_ texts: [String], batchSize: Int = 32) throws -> [[Float]] {
+        let ids = try tokenize(texts)
+        return embed(ids: ids, batchSize: batchSize)
+    }
+
+    public func embed(ids: [[Int]], batchSize: Int = 32) -> [[Float]] {
+        var out = [[Float]](repeating: [], count: ids.count)
+        let order = ids.indices.sorted { ids[$0].count < ids[$1].count }
+        let pad = tokenizer.padId ?? 0
+        withoutGrad {
+            for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
+                let chunk = Array(order[start..<min(start + batchSize, order.count)])
+                let batch = TokenBatch(chunk.map { ids[$0] }, padId: pad)
+                let hidden: Tensor
+                switch backbone {
+                case .bert(let m): hidden = m(batch)
+                case .llama(let m): hidden = m(ids: batch.ids, batch: batch.batch, keyPadding: batch.mask, logits: .none)
+                }
+                var v = poolings.count == 1 ? pool(hidden, mask: batch.mask, mode: poolings[0])
+                    : concat(poolings.map { pool(hidden, mask: batch.mask, mode: $0) }, axis: 1)
+                for d in dense { v = d(v) }
+                if normalize { v = l2Normalize(v) }
+                let dim = v.shape[1]
+                for (row, i) in chunk.enumerated() { out[i] = Array(UnsafeBufferPointer(start: v.data + row * dim, count: dim)) }
+            }
+        }
+        return out
+    }
+}
+
+/// sentence-transformers' Dense module: activation(W x + b), from its directory (config.json +
+/// model.safetensors with linear.weight and linear.bias).
+public final class DenseLayer {
+    public let linear: Linear
+    let activation: (Tensor) -> Tensor
+
+    init(directory: String) throws {
+        let c = try readJSON(directory + "/config.json")
+        guard let inF = try c["in_features"]?.numberValue?.int(), let outF = try c["out_features"]?.numberValue?.int() else {
+            throw CheckpointError(directory + "/config.json", "missing in_features/out_features")
+        }
+        let act = c["activation_function"]?.stringValue ?? "torch.nn.modules.linear.Identity"
+        switch act.split(separator: ".").last.map(String.init) ?? "" {
+        case "Identity": activation = { $0 }
+        case "Tanh": activation = tanh
+        case "ReLU": activation = relu
+        case "GELU": activation = { gelu($0) }
+        case "Sigmoid": activation = sigmoid
+        default: throw CheckpointError(directory + "/config.json", "Dense activation \(act) is not supported")
+        }
+        let source = try SafeTensorsCheckpoint(path: directory)
+        let bias = c["bias"]?.boolValue ?? true
+        linear = Linear(weight: try source.tensor("linear.weight", shape: [outF, inF]),
+                        bias: bias ? try source.tensor("linear.bias", shape: [outF]) : nil)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor { activation(linear(x)) }
+}
+
+private struct ModuleEntry { let type: String; let path: String }
+
+private func readModules(_ path: String) throws -> [ModuleEntry] {
+    guard let list = try readJSON(path).arrayValue else { throw CheckpointError(path, "not a JSON array") }
+    return try list.map { m in
+        guard let type = m["type"]?.stringValue else { throw CheckpointError(path, "a module without a type") }
+        return ModuleEntry(type: type, path: m["path"]?.stringValue ?? "")
+    }
+}
+
+/// sentence-transformers' Pooling modes that are on, in the order it concatenates them.
+private func readPooling(_ path: String) throws -> [PoolingMode] {
+    let c = try readJSON(path)
+    func on(_ k: String) -> Bool { c[k]?.boolValue ?? false }
+    if on("pooling_mode_weightedmean_tokens") {
+        throw CheckpointError(path, "weighted-mean pooling is not supported (mean, cls, max, mean_sqrt_len, lasttoken are)")
+    }
+    let modes: [(String, PoolingMode)] = [("pooling_mode_cls_token", .cls), ("pooling_mode_max_tokens", .max),
+                                          ("pooling_mode_mean_tokens", .mean), ("pooling_mode_mean_sqrt_len_tokens", .meanSqrtLen),
+                                          ("pooling_mode_lasttoken", .last)]
+    let chosen = modes.filter { on($0.0) }.map(\.1)
+    guard !chosen.isEmpty else { throw CheckpointError(path, "no pooling mode is enabled") }
+    return chosen
+}
+
+func readJSON(_ path: String) throws -> JSONValue {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError(path, "cannot read") }
+    do { return try JSONValue(parsing: [UInt8](data)) } catch { throw CheckpointError(path, "not valid JSON: \(error)") }
+}

@@ -1,0 +1,66 @@
+// embed: JSONL records with text in, the same records with a sentence embedding out.
+import ArgumentParser
+import EmbedCore
+import Foundation
+import Runtime
+
+struct Embed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Add a sentence embedding to each JSONL record.",
+        discussion: """
+        Reads JSON Lines (files or stdin), embeds each record's text field and writes the record back \
+        with the vector added, in input order. A sentence-transformers model directory is followed as \
+        sentence-transformers does (modules.json: pooling, Dense layers, normalization; \
+        sentence_bert_config.json: max_seq_length); a plain BERT directory gets mean pooling; a \
+        LLaMA-family directory or GGUF file gets last-token pooling. Texts longer than the maximum \
+        length are truncated, as sentence-transformers does.
+
+        Example:
+          embed --model data/models/all-MiniLM-L6-v2 < sentences.jsonl > embedded.jsonl
+        """)
+
+    @Option(help: "A model directory (config.json, model.safetensors, tokenizer.json; modules.json if sentence-transformers) or a .gguf file.")
+    var model: String
+
+    @Option(help: "Input field holding the text.")
+    var field = "text"
+
+    @Option(help: "Output field for the vector.")
+    var outField = "embedding"
+
+    @Option(help: "Pooling: mean, max, cls, last, mean_sqrt_len (default: the model's).")
+    var pooling: String?
+
+    @Flag(inversion: .prefixedNo, help: "L2-normalize the vectors (default: the model's, e.g. yes for all-MiniLM-L6-v2).")
+    var normalize: Bool?
+
+    @Option(help: "Maximum tokens per text, special tokens included (default: the model's max_seq_length).")
+    var maxLength: Int?
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var io: IOOptions
+
+    func validate() throws {
+        if let p = pooling, PoolingMode(rawValue: p) == nil {
+            throw ValidationError("--pooling must be one of \(PoolingMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let m = maxLength, m < 2 { throw ValidationError("--max-length must be at least 2") }
+    }
+
+    func run() throws {
+        common.apply()
+        Initializer.seed(common.seed)
+        let encoder: SentenceEncoder
+        do {
+            encoder = try SentenceEncoder(path: model, pooling: pooling.flatMap(PoolingMode.init), normalize: normalize,
+                                          maxLength: maxLength)
+        } catch {
+            fatalLoad(program: "embed", path: model, problem: "\(error)", hint: "`make models` fetches all-MiniLM-L6-v2 into data/models/")
+        }
+        let runner = JSONLRunner(program: "embed", io: io, common: common)
+        throw ExitCode(embedRecords(runner, encoder: encoder, field: field, outField: outField, batchSize: common.batch))
+    }
+}
+
+Embed.main()

@@ -1,0 +1,79 @@
+// tokenize: JSONL records with text in, token ids and strings out (or ids back to text with --decode).
+import ArgumentParser
+import Foundation
+import Runtime
+import TokenizeCore
+
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Add token ids and token strings to each JSONL record (or decode ids back to text).",
+        discussion: """
+        The tokenizer is a Hugging Face tokenizer.json (or a model directory holding one) or the \
+        tokenizer inside a llama.cpp GGUF file; ids are identical to Hugging Face's. --offsets adds \
+        [start, end) spans in Unicode code points of the text. --decode reads the ids field and writes \
+        the text field.
+
+        Examples:
+          tokenize --model data/models/all-MiniLM-L6-v2 --offsets < texts.jsonl
+          tokenize --model data/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf < texts.jsonl | tokenize --decode --model ...
+        """)
+
+    @Option(help: "tokenizer.json, a directory holding it, or a .gguf file.")
+    var model: String
+
+    @Flag(help: "Turn the ids field back into text instead.")
+    var decode = false
+
+    @Flag(help: "Add character offsets ([start, end) code points) as the offsets field.")
+    var offsets = false
+
+    @Flag(name: .customLong("no-special"), help: "Leave special tokens out (encoding: do not add them; decoding: drop them, the default).")
+    var noSpecial = false
+
+    @Flag(help: "With --decode, keep special tokens in the text.")
+    var keepSpecial = false
+
+    @Option(help: "Truncate to this many tokens (special tokens included).")
+    var maxLength: Int?
+
+    @Option(help: "Text field (input; output with --decode).")
+    var field = "text"
+
+    @Option(help: "Ids field (output; input with --decode).")
+    var idsField = "ids"
+
+    @Option(help: "Token strings field.")
+    var tokensField = "tokens"
+
+    @Option(help: "Offsets field.")
+    var offsetsField = "offsets"
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var io: IOOptions
+
+    func validate() throws {
+        if decode && offsets { throw ValidationError("--offsets applies to encoding, not --decode") }
+        if keepSpecial && !decode { throw ValidationError("--keep-special applies to --decode") }
+        if let m = maxLength, m < 1 { throw ValidationError("--max-length must be at least 1") }
+    }
+
+    func run() throws {
+        common.apply()
+        let tokenizer: Tokenizer
+        do { tokenizer = try Tokenizer.load(path: model) } catch {
+            fatalLoad(program: "tokenize", path: model, problem: "\(error)", hint: "give tokenizer.json, its directory, or a .gguf file")
+        }
+        if let m = maxLength { tokenizer.truncation = Truncation(maxLength: m) }
+        tokenizer.padding = nil
+        var fields = TokenizeFields()
+        (fields.text, fields.ids, fields.tokens, fields.offsets) = (field, idsField, tokensField, offsetsField)
+        let runner = JSONLRunner(program: "tokenize", io: io, common: common)
+        let status = decode
+            ? decodeRecords(runner, tokenizer: tokenizer, fields: fields, skipSpecialTokens: !keepSpecial)
+            : tokenizeRecords(runner, tokenizer: tokenizer, fields: fields, addSpecialTokens: !noSpecial, withOffsets: offsets)
+        throw ExitCode(status)
+    }
+}
+
+Tokenize.main()
