@@ -1,0 +1,110 @@
+// Unigram (SentencePiece's model): the segmentation of a word into vocabulary pieces with the highest
+// total log-probability (Viterbi over code-point positions), as Hugging Face's encode_optimized does:
+// a position no single-char piece covers gets the unknown token at (min score - 10); consecutive
+// unknowns fuse into one piece; a piece not in the vocabulary becomes byte-fallback tokens <0xXX>
+// when byte_fallback is set, else the unknown token.
+
+final class UnigramModel: TokenModel {
+    let vocab: Vocab
+    var scores: [Double] = []
+    let unkId: Int?
+    let byteFallback: Bool
+    let minScore: Double
+    /// Trie over UTF-8 bytes: (node << 8 | byte) -> child; terminal node -> id.
+    private var children: [Int: Int32] = [:]
+    private var terminal: [Int32] = [-1]
+    private var byteIds: [Int] = []
+
+    init(_ j: JSONValue) throws {
+        vocab = Vocab()
+        guard let v = j["vocab"]?.arrayValue else { throw TokenizerError("Unigram model without a vocab") }
+        var minS = Double.infinity
+        for (id, item) in v.enumerated() {
+            guard let piece = item[0]?.stringValue, let s = try item[1]?.numberValue?.double() else {
+                throw TokenizerError("Unigram vocab entry \(id) is not [piece, score]")
+            }
+            let b = Array(piece.utf8)
+            vocab.insert(b, id: id)
+            scores.append(s)
+            minS = min(minS, s)
+            var node = 0
+            for x in b {
+                let k = node << 8 | Int(x)
+                if let c = children[k] { node = Int(c) } else {
+                    terminal.append(-1)
+                    children[k] = Int32(terminal.count - 1)
+                    node = terminal.count - 1
+                }
+            }
+            if terminal[node] < 0 { terminal[node] = Int32(id) }
+        }
+        minScore = minS
+        unkId = try j["unk_id"]?.numberValue?.int()
+        byteFallback = j["byte_fallback"]?.boolValue ?? false
+        byteIds = (0..<256).map { vocab.id(Array(String(format: "<0x%02X>", $0).utf8)) ?? -1 }
+    }
+
+    func tokenize(_ word: [UInt32], into out: inout [ModelToken]) throws {
+        let n = word.count
+        if n == 0 { return }
+        let bytes = utf8Bytes(word)
+        var charAt: [Int] = []  // byte offset of each char, plus the end
+        var off = 0
+        for c in word { charAt.append(off); off += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4 }
+        charAt.append(off)
+        var byteToChar = [Int](repeating: -1, count: bytes.count + 1)
+        for (k, b) in charAt.enumerated() { byteToChar[b] = k }
+        // best[k]: best path ending at char k: (score, start char, id)
+        var bestScore = [Double](repeating: 0, count: n + 1)
+        var bestStart = [Int](repeating: -1, count: n + 1)
+        var bestId = [Int](repeating: -1, count: n + 1)
+        let unkScore = minScore - 10.0
+        for s in 0..<n {
+            let base = bestScore[s]
+            var single = false
+            var node = 0
+            var p = charAt[s]
+            while p < bytes.count {
+                guard let c = children[node << 8 | Int(bytes[p])] else { break }
+                node = Int(c); p += 1
+                let id = terminal[node]
+                if id >= 0, byteToChar[p] >= 0 {
+                    let e = byteToChar[p]
+                    let cand = scores[Int(id)] + base
+                    if bestStart[e] < 0 || cand > bestScore[e] { bestScore[e] = cand; bestStart[e] = s; bestId[e] = Int(id) }
+                    if e == s + 1 { single = true }
+                }
+            }
+            if !single {
+                guard let u = unkId else { throw TokenizerError("Unigram: no unknown token for a character not in the vocabulary") }
+                let cand = unkScore + base
+                if bestStart[s + 1] < 0 || cand > bestScore[s + 1] { bestScore[s + 1] = cand; bestStart[s + 1] = s; bestId[s + 1] = u }
+            }
+        }
+        // Backtrack, fusing runs of unknowns.
+        var pieces: [(Int, Int, Int)] = []  // (lo, hi, id)
+        var e = n
+        var fusedHi = -1
+        while e > 0 {
+            let s = bestStart[e]
+            if let u = unkId, bestId[e] == u {
+                if fusedHi < 0 { fusedHi = e }
+            } else {
+                if fusedHi >= 0 { pieces.append((e, fusedHi, -1)); fusedHi = -1 }
+                pieces.append((s, e, bestId[e]))
+            }
+            e = s
+        }
+        if fusedHi >= 0 { pieces.append((0, fusedHi, -1)) }
+        for (lo, hi, id) in pieces.reversed() {
+            if id >= 0 { out.append(ModelToken(id: Int32(id), lo: Int32(lo), hi: Int32(hi))); continue }
+            let b = Array(bytes[charAt[lo]..<charAt[hi]])
+            if let known = vocab.id(b) { out.append(ModelToken(id: Int32(known), lo: Int32(lo), hi: Int32(hi))); continue }
+            if byteFallback, b.allSatisfy({ byteIds[Int($0)] >= 0 }) {
+                for x in b { out.append(ModelToken(id: Int32(byteIds[Int(x)]), lo: Int32(lo), hi: Int32(hi))) }
+                continue
+            }
+            out.append(ModelToken(id: Int32(unkId!), lo: Int32(lo), hi: Int32(hi)))
+        }
+    }
+}
