@@ -2,22 +2,25 @@
 // builds it (integrations/ggml.py), so the ids match `AutoTokenizer.from_pretrained(dir, gguf_file=)`.
 //
 // tokenizer.ggml.model "gpt2": byte-level BPE over tokenizer.ggml.tokens/merges; the pre-tokenizer
-// is chosen by tokenizer.ggml.pre with llama.cpp's regexes (llama-vocab.cpp): gpt-2 and unknown-but-
-// default names use GPT-2's ByteLevel regex; llama3/llama-bpe/... Llama-3's split; qwen2 Qwen2's;
-// smollm (and starcoder, refact, ...) digits one by one, then GPT-2's; deepseek-llm its five splits.
-// An unknown name is an error naming it. "llama": SentencePiece BPE (scores -> merges as transformers
+// is chosen by tokenizer.ggml.pre. By default as transformers does: llama3/llama-bpe/... get
+// Llama-3's split, qwen2/... Qwen2's, every other name llama.cpp knows (gpt-2, default, smollm,
+// deepseek-llm, ...) GPT-2's ByteLevel regex. With `llamaCpp: true`, llama.cpp's own regexes
+// (llama-vocab.cpp): smollm splits digits one by one first (as SmolLM's own tokenizer.json does),
+// deepseek-llm uses its five splits, llama3 ignores merges, "default" its four splits. A name neither
+// knows is an error naming it. "llama": SentencePiece BPE (scores -> merges as transformers
 // derives them when the file has none), byte fallback <0xXX>, Metaspace with add_space_prefix.
 // Tokens typed CONTROL (3) become special added tokens, USER_DEFINED (4) plain added tokens;
 // bos/eos/unk/pad ids and add_bos/add_eos shape the post-processor.
 import Foundation
 
 extension Tokenizer {
-    static func fromGGUF(path: String) throws -> Tokenizer {
+    /// The tokenizer of a GGUF file; `llamaCpp` picks llama.cpp's pre-tokenizer regexes over transformers'.
+    public static func fromGGUF(path: String, llamaCpp: Bool = false) throws -> Tokenizer {
         let g = try GGUFFile(path: path)
-        do { return try fromGGUF(g) } catch let e as TokenizerError { throw CheckpointError(path, e.description) }
+        do { return try fromGGUF(g, llamaCpp: llamaCpp) } catch let e as TokenizerError { throw CheckpointError(path, e.description) }
     }
 
-    static func fromGGUF(_ g: GGUFFile) throws -> Tokenizer {
+    static func fromGGUF(_ g: GGUFFile, llamaCpp: Bool) throws -> Tokenizer {
         let md = g.metadata
         guard let kind = md["tokenizer.ggml.model"]?.string else { throw TokenizerError("no tokenizer.ggml.model in the metadata") }
         guard let tokenValues = md["tokenizer.ggml.tokens"]?.array else { throw TokenizerError("no tokenizer.ggml.tokens in the metadata") }
@@ -46,7 +49,7 @@ extension Tokenizer {
                                      fuseUnk: false, byteFallback: false, ignoreMerges: false)
             t = Tokenizer(model: model)
             let pre = md["tokenizer.ggml.pre"]?.string ?? "gpt-2"
-            t.preTokenizer = try ggufPreTokenizer(pre, model: model)
+            t.preTokenizer = try ggufPreTokenizer(pre, model: model, llamaCpp: llamaCpp)
             t.decoder = ByteLevelDecoder()
             addBos = md["tokenizer.ggml.add_bos_token"]?.bool ?? false
         case "llama":
@@ -92,18 +95,31 @@ extension Tokenizer {
     }
 
     /// llama.cpp's pre-tokenizer for tokenizer.ggml.pre, as a Split sequence ending in ByteLevel.
-    static func ggufPreTokenizer(_ pre: String, model: BPEModel) throws -> PreTokenizer {
+    static func ggufPreTokenizer(_ pre: String, model: BPEModel, llamaCpp: Bool) throws -> PreTokenizer {
         let byteLevel = ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false)
+        let gpt2 = ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true)
         func splits(_ res: [String]) throws -> PreTokenizer {
             SequencePreTokenizer(items: try res.map { PatternPreTokenizer(pattern: try makeSplitPattern(regex: $0), behavior: .isolated, invert: false) } + [byteLevel])
         }
+        let llama3 = ["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano", "dbrx", "smaug-bpe"]
+        let qwen2 = ["qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez"]
+        let others = ["gpt-2", "gpt2", "default", "phi-2", "mpt", "olmo", "jais", "roberta-bpe", "smollm", "starcoder", "refact",
+                      "command-r", "codeshell", "exaone", "minerva-7b", "deepseek-llm", "stablelm2", "hunyuan"]
+        if !llamaCpp {
+            if llama3.contains(pre) { return try splits([LlamaPattern.llama3]) }
+            if qwen2.contains(pre) { return try splits([LlamaPattern.qwen2]) }
+            if others.contains(pre) { return gpt2 }
+            throw TokenizerError("unknown tokenizer.ggml.pre \"\(pre)\" (known: \((llama3 + qwen2 + others).joined(separator: ", ")))")
+        }
         switch pre {
-        case "gpt-2", "gpt2", "default", "phi-2", "mpt", "olmo", "jais", "roberta-bpe":
-            return ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true)
-        case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "dbrx", "smaug-bpe":
+        case "gpt-2", "gpt2", "phi-2", "mpt", "olmo", "jais", "roberta-bpe":
+            return gpt2
+        case "default":
+            return try splits(["[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2Pattern.source, "\\p{N}+", "[0-9][0-9][0-9]"])
+        case _ where llama3.contains(pre):
             model.ignoreMerges = true
             return try splits([LlamaPattern.llama3])
-        case "qwen2", "deepseek-r1-qwen", "stablelm2", "hunyuan", "megrez":
+        case _ where qwen2.contains(pre), "stablelm2", "hunyuan":
             return try splits([LlamaPattern.qwen2])
         case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b":
             return SequencePreTokenizer(items: [CharSplitPreTokenizer(behavior: .isolated) { UChar.isNumber($0) },

@@ -66,7 +66,7 @@ struct BertNormalizer: Normalizer {
         }
         if stripAccents {
             UnicodeNormalizer(compose: false, compat: false).normalize(&t)
-            t.filter { UChar.flags($0) & UChar.nonspacingMark == 0 }
+            t.filter { UChar.flags($0) & UChar.nonspacingMark == 0 }  // BERT drops Mn only; StripAccents all marks
         }
         if lowercase { LowercaseNormalizer().normalize(&t) }
     }
@@ -89,7 +89,7 @@ struct LowercaseNormalizer: Normalizer {
 }
 
 struct StripAccentsNormalizer: Normalizer {
-    func normalize(_ t: inout NormalizedText) { t.filter { UChar.flags($0) & UChar.nonspacingMark == 0 } }
+    func normalize(_ t: inout NormalizedText) { t.filter { UChar.flags($0) & UChar.mark == 0 } }
 }
 
 struct ReplaceNormalizer: Normalizer {

@@ -9,7 +9,7 @@ protocol PostProcessor {
     func process(_ encs: [Encoding], addSpecialTokens: Bool) -> [Encoding]
 }
 
-/// Join encodings one after the other (HF's default_process).
+/// Join encodings one after the other (HF's default_process; processors return lists, the tokenizer joins).
 func defaultProcess(_ encs: [Encoding]) -> [Encoding] {
     guard encs.count > 1 else { return encs }
     var out = Encoding()
@@ -52,7 +52,6 @@ struct ProcessorSequence: PostProcessor {
     let items: [PostProcessor]
     func addedTokens(pair: Bool) -> Int { items.reduce(0) { $0 + $1.addedTokens(pair: pair) } }
     func process(_ encs: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
-        if items.isEmpty { return defaultProcess(encs) }
         return items.reduce(encs) { $1.process($0, addSpecialTokens: addSpecialTokens) }
     }
 }
@@ -62,7 +61,7 @@ struct TrimOffsets: PostProcessor {
     let addPrefixSpace: Bool
     func addedTokens(pair: Bool) -> Int { 0 }
     func process(_ encs: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
-        defaultProcess(encs.map(trim))
+        encs.map(trim)
     }
     func trim(_ e: Encoding) -> Encoding {
         var e = e

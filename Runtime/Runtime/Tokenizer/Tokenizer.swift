@@ -96,7 +96,12 @@ public final class Tokenizer: @unchecked Sendable {
 
     func setAddedTokens(_ added: [AddedToken]) {
         addedTokens = added
-        addedById = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        // A normalized added token is stored, and decoded, in its normalized spelling (as HF does).
+        addedById = Dictionary(added.map { a in
+            var a = a
+            if a.normalized, let n = normalizer { var t = NormalizedText(scalars(a.content), from: 0); n.normalize(&t); a.content = t.string }
+            return (a.id, a)
+        }, uniquingKeysWith: { $1 })
         rawMatcher = AddedTokenMatcher(added.filter { !$0.normalized }, normalizer: nil)
         normMatcher = AddedTokenMatcher(added.filter { $0.normalized }, normalizer: normalizer)
     }
@@ -106,7 +111,9 @@ public final class Tokenizer: @unchecked Sendable {
     public var vocabSize: Int { max(model.vocab.maxId + 1, (addedTokens.map(\.id).max() ?? -1) + 1) }
 
     public func tokenToId(_ token: String) -> Int? {
-        if let a = addedTokens.last(where: { Array($0.content.utf8) == Array(token.utf8) }) { return a.id }
+        let b = Array(token.utf8)
+        if let a = addedTokens.last(where: { Array($0.content.utf8) == b }) { return a.id }
+        if let a = addedById.values.first(where: { Array($0.content.utf8) == b }) { return a.id }
         return model.vocab.id(token)
     }
 
@@ -124,9 +131,9 @@ public final class Tokenizer: @unchecked Sendable {
         var encs = [a] + (b.map { [$0] } ?? [])
         if let p = postProcessor {
             let overA = a.overflowing
-            encs = p.process(encs, addSpecialTokens: addSpecialTokens)
+            encs = defaultProcess(p.process(encs, addSpecialTokens: addSpecialTokens))
             if b == nil && !overA.isEmpty {
-                encs[0].overflowing = overA.map { p.process([$0], addSpecialTokens: addSpecialTokens)[0] }
+                encs[0].overflowing = overA.map { defaultProcess(p.process([$0], addSpecialTokens: addSpecialTokens))[0] }
             }
         } else {
             encs = defaultProcess(encs)
