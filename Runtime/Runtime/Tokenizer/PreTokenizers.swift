@@ -23,7 +23,7 @@ func makePreTokenizer(_ j: JSONValue) throws -> PreTokenizer? {
     case "ByteLevel":
         return ByteLevelPreTokenizer(addPrefixSpace: j["add_prefix_space"]?.boolValue ?? true,
                                      useRegex: j["use_regex"]?.boolValue ?? true)
-    case "Whitespace": return PatternPreTokenizer(pattern: WordPattern(), behavior: .removed, invert: true)
+    case "Whitespace": return PatternPreTokenizer(pattern: WordPattern(joinControl: true), behavior: .removed, invert: true)
     case "WhitespaceSplit": return CharSplitPreTokenizer(behavior: .removed) { UChar.isSpace($0) }
     case "Metaspace":
         let rep = (j["replacement"]?.stringValue ?? "\u{2581}").unicodeScalars.map(\.value)

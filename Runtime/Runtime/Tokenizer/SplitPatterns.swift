@@ -163,22 +163,26 @@ struct LlamaPattern: SplitPattern {
     }
 }
 
-/// \w+|[^\w\s]+ (the Whitespace pre-tokenizer).
+/// \w+|[^\w\s]+. The Whitespace pre-tokenizer runs it in Rust's regex crate, whose \w includes
+/// Join_Control (U+200C, U+200D); a Split with this regex runs in Oniguruma, whose \w does not.
 struct WordPattern: SplitPattern {
     static let source = "\\w+|[^\\w\\s]+"
+    var joinControl = false
     func matches(_ s: [UInt32]) -> [(Int, Int)] {
         var out: [(Int, Int)] = []
         let n = s.count
+        let joinControl = self.joinControl
+        @inline(__always) func isWord(_ c: UInt32) -> Bool { UChar.isWord(c) || (joinControl && (c == 0x200C || c == 0x200D)) }
         var i = 0
         while i < n {
             let x = s[i]
-            if UChar.isWord(x) {
+            if isWord(x) {
                 var j = i + 1
-                while j < n && UChar.isWord(s[j]) { j += 1 }
+                while j < n && isWord(s[j]) { j += 1 }
                 out.append((i, j)); i = j
             } else if !UChar.isSpace(x) {
                 var j = i + 1
-                while j < n && !UChar.isWord(s[j]) && !UChar.isSpace(s[j]) { j += 1 }
+                while j < n && !isWord(s[j]) && !UChar.isSpace(s[j]) { j += 1 }
                 out.append((i, j)); i = j
             } else { i += 1 }
         }

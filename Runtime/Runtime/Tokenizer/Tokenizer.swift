@@ -71,6 +71,19 @@ public final class Tokenizer: @unchecked Sendable {
                                     singleWord: a["single_word"]?.boolValue ?? false, lstrip: a["lstrip"]?.boolValue ?? false,
                                     rstrip: a["rstrip"]?.boolValue ?? false, normalized: a["normalized"]?.boolValue ?? !(a["special"]?.boolValue ?? false)))
         }
+        // Ids as HF assigns them on load: a token the model knows keeps the model's id; a new one
+        // gets the next id past the model's vocabulary (the file's id is only checked, by HF, with a warning).
+        var seen: [[UInt8]: Int] = [:]
+        for k in added.indices {
+            let key = Array(added[k].content.utf8)
+            if let id = model.vocab.id(added[k].content) { added[k].id = id }
+            else if let id = seen[key] { added[k].id = id }
+            else {
+                let size = model.vocab.count
+                if let m = added[..<k].map(\.id).max() { added[k].id = m >= size || size == 0 ? m + 1 : size } else { added[k].id = size }
+            }
+            seen[key] = added[k].id
+        }
         setAddedTokens(added)
         if let t = j["truncation"], !t.isNull {
             let strategy = Truncation.Strategy(rawValue: t["strategy"]?.stringValue ?? "LongestFirst") ?? .longestFirst

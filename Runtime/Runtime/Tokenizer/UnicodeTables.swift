@@ -2,7 +2,7 @@
 //
 // A flat table of flag bytes for all of U+0000...U+10FFFF, built once from the standard library's
 // Unicode properties: letters (\p{L}), numbers (\p{N}), White_Space (\s, Rust's char::is_whitespace),
-// word characters (\w as Oniguruma and Rust's regex define it: Alphabetic, Mark, Nd, Pc, Join_Control),
+// word characters (\w as Oniguruma defines it: Alphabetic, Mark, Nd, Pc; not ICU's Join_Control),
 // punctuation (\p{P}), marks (Mn, Mc, Me: what StripAccents removes, as unicode-normalization's is_combining_mark) and BERT's "control" (Cc, Cf,
 // Cn, Co, Cs). Canonical/compatibility decompositions come from Foundation, cached per code point.
 import Foundation
@@ -31,7 +31,7 @@ enum UChar {
             default: break
             }
             if p.isWhitespace { f |= space }
-            if p.isAlphabetic || v == 0x200C || v == 0x200D { f |= word }
+            if p.isAlphabetic { f |= word }
             t[v] = f
         }
         return t
