@@ -22,7 +22,10 @@ public final class Tokenizer: @unchecked Sendable {
     /// Special token ids when the tokenizer defines them.
     public var bosId: Int?, eosId: Int?, unkId: Int?, padId: Int?, clsId: Int?, sepId: Int?
 
-    init(model: TokenModel) { self.model = model }
+    init(model: TokenModel) {
+        self.model = model
+        model.vocab.freeze()
+    }
 
     /// Load from a directory with tokenizer.json, a tokenizer.json file, or a .gguf file.
     public static func load(path: String) throws -> Tokenizer {
@@ -179,12 +182,13 @@ public final class Tokenizer: @unchecked Sendable {
             if pieces.isEmpty { return }
             let words = preTokenizer.map { p in pieces.flatMap { p.split($0, isFirst: $0.origin == 0) } } ?? pieces
             var toks: [ModelToken] = []
+            let names = model.vocab.strings
             for w in words where !w.isEmpty {
                 toks.removeAll(keepingCapacity: true)
                 try model.tokenize(w.chars, into: &toks)
                 for t in toks {
                     let (s, e) = w.originalRange(Int(t.lo), Int(t.hi))
-                    enc.append(id: Int(t.id), token: model.vocab.string(Int(t.id)) ?? "", start: s, end: e, typeId: typeId, special: false, word: word)
+                    enc.append(id: Int(t.id), token: Int(t.id) < names.count ? names[Int(t.id)] : "", start: s, end: e, typeId: typeId, special: false, word: word)
                 }
                 word += 1
             }

@@ -76,6 +76,12 @@ final class Vocab: @unchecked Sendable {
     func bytes(_ id: Int) -> [UInt8]? { id >= 0 && id < tokens.count && !tokens[id].isEmpty ? tokens[id] : nil }
 
     func string(_ id: Int) -> String? { bytes(id).map { String(decoding: $0, as: UTF8.self) } }
+
+    /// id -> token text (encode hands these out for every token); filled by `freeze`.
+    private(set) var strings: [String] = []
+
+    /// Build `strings` once the vocabulary is complete (before any concurrent use).
+    func freeze() { strings = tokens.map { String(decoding: $0, as: UTF8.self) } }
 }
 
 #if canImport(Glibc)
