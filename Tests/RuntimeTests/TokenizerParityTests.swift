@@ -83,6 +83,11 @@ final class TokenizerParityTests: XCTestCase {
         try check("smollm2", Tokenizer.load(path: Self.fixtures.appendingPathComponent("smollm2.tokenizer.json").path))
     }
 
+    /// tokenizer.ggml.model "llama": SentencePiece BPE with merges derived from scores, byte fallback.
+    func testSentencePieceBPEFromGGUF() throws {
+        try check("llama_spm", Tokenizer.load(path: Self.fixtures.appendingPathComponent("llama-spm.gguf").path))
+    }
+
     func testUnigramPrecompiled() throws {
         try check("unigram", Tokenizer.load(path: Self.fixtures.appendingPathComponent("unigram.tokenizer.json").path))
     }

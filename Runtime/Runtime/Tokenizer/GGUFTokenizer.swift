@@ -69,9 +69,15 @@ extension Tokenizer {
         default:
             throw TokenizerError("unsupported tokenizer.ggml.model \"\(kind)\" (known: gpt2, llama)")
         }
-        // Added tokens: CONTROL as special, USER_DEFINED as plain.
+        // Added tokens: bos/eos/unk/pad (transformers registers them as special tokens), CONTROL as
+        // special, USER_DEFINED as plain.
         var added: [AddedToken] = []
-        for (i, ty) in types.enumerated() where i < tokens.count && (ty == 3 || ty == 4) {
+        for k in ["bos_token_id", "eos_token_id", "unknown_token_id", "padding_token_id"] {
+            if let i = id(k), let s = vocab.string(i), !added.contains(where: { $0.id == i }) {
+                added.append(AddedToken(content: s, id: i, special: true, normalized: false))
+            }
+        }
+        for (i, ty) in types.enumerated() where i < tokens.count && (ty == 3 || ty == 4) && !added.contains(where: { $0.id == i }) {
             let content = vocab.string(i) ?? ""
             if ty == 3 && kind == "gpt2" && !scalars(content).allSatisfy({ $0 < 324 && ByteLevel.charToByte[Int($0)] >= 0 }) { continue }
             added.append(AddedToken(content: content, id: i, special: ty == 3, normalized: false))

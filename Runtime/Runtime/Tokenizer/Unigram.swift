@@ -20,7 +20,7 @@ final class UnigramModel: TokenModel {
         guard let v = j["vocab"]?.arrayValue else { throw TokenizerError("Unigram model without a vocab") }
         var minS = Double.infinity
         for (id, item) in v.enumerated() {
-            guard let piece = item[0]?.stringValue, let s = try item[1]?.numberValue?.double() else {
+            guard let piece = item[0]?.stringValue, let s = item[1]?.numberValue.map({ serdeJSONDouble($0.text) }) else {
                 throw TokenizerError("Unigram vocab entry \(id) is not [piece, score]")
             }
             let b = Array(piece.utf8)
@@ -107,4 +107,57 @@ final class UnigramModel: TokenModel {
             out.append(ModelToken(id: Int32(unkId!), lo: Int32(lo), hi: Int32(hi)))
         }
     }
+}
+
+/// A JSON number read as serde_json reads it by default (without its float_roundtrip feature), which
+/// is how tokenizers loads Unigram scores: up to 19 significant digits gathered into a u64 (later
+/// digits dropped), converted to f64, then multiplied or divided by one power of ten. The result can
+/// be an ulp away from the correctly rounded value, and Viterbi ties follow those ulps.
+func serdeJSONDouble(_ text: String) -> Double {
+    var b = Array(text.utf8)[...]
+    let negative = b.first == UInt8(ascii: "-")
+    if negative { b = b.dropFirst() }
+    var significand: UInt64 = 0
+    var exponent = 0
+    var overflowed = false
+    func digit(_ c: UInt8) -> UInt64? { c >= 48 && c <= 57 ? UInt64(c - 48) : nil }
+    func push(_ d: UInt64) -> Bool {  // false once another digit would overflow
+        if overflowed { return false }
+        let maxDiv = UInt64.max / 10, maxRem = UInt64.max % 10
+        if significand >= maxDiv && (significand > maxDiv || d > maxRem) { overflowed = true; return false }
+        significand = significand * 10 + d
+        return true
+    }
+    while let c = b.first, let d = digit(c) {  // integer part: digits past overflow scale by 10
+        if !push(d) { exponent += 1 }
+        b = b.dropFirst()
+    }
+    if b.first == UInt8(ascii: ".") {
+        b = b.dropFirst()
+        while let c = b.first, let d = digit(c) {
+            if push(d) { exponent -= 1 }
+            b = b.dropFirst()
+        }
+    }
+    if let c = b.first, c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+        b = b.dropFirst()
+        var neg = false
+        if b.first == UInt8(ascii: "-") { neg = true; b = b.dropFirst() } else if b.first == UInt8(ascii: "+") { b = b.dropFirst() }
+        var e = 0
+        while let c = b.first, let d = digit(c) { e = min(e * 10 + Int(d), 100_000); b = b.dropFirst() }
+        exponent += neg ? -e : e
+    }
+    var f = Double(significand)
+    while true {
+        let a = abs(exponent)
+        if a <= 308 {
+            let pow = Double("1e\(a)")!
+            if exponent >= 0 { f *= pow } else { f /= pow }
+            break
+        }
+        if f == 0 || exponent >= 0 { break }
+        f /= 1e308
+        exponent += 308
+    }
+    return negative ? -f : f
 }
