@@ -46,14 +46,6 @@ func makePreTokenizer(_ j: JSONValue) throws -> PreTokenizer? {
     }
 }
 
-/// Apply a pre-tokenizer to a list of pieces (the first piece of the text is `isFirst`).
-func preTokenize(_ p: PreTokenizer, _ pieces: [NormalizedText], firstOrigin: Int32) -> [NormalizedText] {
-    var out: [NormalizedText] = []
-    out.reserveCapacity(pieces.count * 4)
-    for piece in pieces { out += p.split(piece, isFirst: piece.origin == 0) }
-    return out
-}
-
 struct SequencePreTokenizer: PreTokenizer {
     let items: [PreTokenizer]
     func split(_ piece: NormalizedText, isFirst: Bool) -> [NormalizedText] {

@@ -67,10 +67,8 @@ struct PrecompiledNormalizer: Normalizer {
                 dest[dest.count - 1].1 += diff
             }
         }
-        var i = 0
         for g in t.string {  // extended grapheme clusters
             let scalars = g.unicodeScalars.map(\.value)
-            defer { i += scalars.count }
             let utf8 = Array(String(g).utf8)
             if utf8.count < 6, let r = transform(utf8) {
                 modified = true

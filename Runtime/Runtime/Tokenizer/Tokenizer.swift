@@ -137,6 +137,10 @@ public final class Tokenizer: @unchecked Sendable {
 
     // MARK: encode
 
+    /// Encode one text or a pair. Throws only where HF does: a truncation that cannot be met
+    /// (only_first/only_second on a too-short or missing sequence), or a model with no unknown token
+    /// for a word it cannot spell. With truncation, overflowing windows are kept for single
+    /// sequences (HF's cross product of pair overflows is not built).
     public func encode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true) throws -> Encoding {
         var a = try encodeSequence(text, typeId: 0)
         var b = try pair.map { try encodeSequence($0, typeId: 1) }
