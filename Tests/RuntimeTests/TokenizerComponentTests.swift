@@ -94,11 +94,7 @@ final class TokenizerComponentTests: XCTestCase {
                 let tiny: [(String, String?)] = (l["cases"]?.arrayValue ?? []).enumerated().compactMap { k, c in
                     k % 2 == 0 ? (c["text"]!.stringValue!, c["pair"]?.stringValue ?? "the cat") : nil
                 }
-                let saved = tok.padding
-                tok.padding = nil
-                var encs = try tiny.map { try tok.encode($0.0, pair: $0.1) }
-                if let p = saved { padBatch(&encs, p) }
-                tok.padding = saved
+                let encs = try tok.encodeBatch(tiny.map(\.0), pairs: tiny.map { $0.1 ?? "" })
                 XCTAssertEqual(encs.map(\.ids), want.map { ints($0) }, "\(name): batch")
             }
         }

@@ -142,6 +142,24 @@ public final class Tokenizer: @unchecked Sendable {
     /// for a word it cannot spell. With truncation, overflowing windows are kept for single
     /// sequences (HF's cross product of pair overflows is not built).
     public func encode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true) throws -> Encoding {
+        var out = try encodeUnpadded(text, pair: pair, addSpecialTokens: addSpecialTokens)
+        if let p = padding {
+            var one = [out]
+            padBatch(&one, p)
+            out = one[0]
+        }
+        return out
+    }
+
+    /// Encode several texts (and optional pairs); with padding configured, all to one length.
+    public func encodeBatch(_ texts: [String], pairs: [String]? = nil, addSpecialTokens: Bool = true) throws -> [Encoding] {
+        var out = try texts.indices.map { try encodeUnpadded(texts[$0], pair: pairs?[$0], addSpecialTokens: addSpecialTokens) }
+        if let p = padding { padBatch(&out, p) }
+        return out
+    }
+
+    /// Encode, truncate and add special tokens; no padding.
+    func encodeUnpadded(_ text: String, pair: String?, addSpecialTokens: Bool) throws -> Encoding {
         var a = try encodeSequence(text, typeId: 0)
         var b = try pair.map { try encodeSequence($0, typeId: 1) }
         if let t = truncation {
@@ -158,23 +176,7 @@ public final class Tokenizer: @unchecked Sendable {
         } else {
             encs = defaultProcess(encs)
         }
-        var out = encs[0]
-        if let p = padding {
-            var one = [out]
-            padBatch(&one, p)
-            out = one[0]
-        }
-        return out
-    }
-
-    /// Encode several texts; with padding configured, all to one length.
-    public func encodeBatch(_ texts: [String], addSpecialTokens: Bool = true) throws -> [Encoding] {
-        let saved = padding
-        padding = nil
-        defer { padding = saved }
-        var out = try texts.map { try encode($0, addSpecialTokens: addSpecialTokens) }
-        if let p = saved { padBatch(&out, p) }
-        return out
+        return encs[0]
     }
 
     func encodeSequence(_ text: String, typeId: Int) throws -> Encoding {
