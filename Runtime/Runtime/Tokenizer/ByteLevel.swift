@@ -25,20 +25,24 @@ enum ByteLevel {
 
     /// Every char of `t` becomes the stand-ins of its UTF-8 bytes, all aligned to that char.
     static func encode(_ t: NormalizedText) -> NormalizedText {
-        var out = NormalizedText(chars: [], starts: [], ends: [], origin: t.origin)
+        if !t.chars.contains(where: { $0 >= 0x80 }) {  // ASCII: one stand-in per char, same spans
+            var out = t
+            for i in 0..<t.count { out.chars[i] = byteToChar[Int(t.chars[i])] }
+            return out
+        }
+        var out = NormalizedText(chars: [], spans: [], origin: t.origin)
         out.chars.reserveCapacity(t.count * 2)
-        out.starts.reserveCapacity(t.count * 2)
-        out.ends.reserveCapacity(t.count * 2)
+        out.spans.reserveCapacity(t.count * 2)
         for i in 0..<t.count {
-            let c = t.chars[i], s = t.starts[i], e = t.ends[i]
+            let c = t.chars[i], sp = t.spans[i]
             if c < 0x80 {
-                out.chars.append(byteToChar[Int(c)]); out.starts.append(s); out.ends.append(e)
+                out.chars.append(byteToChar[Int(c)]); out.spans.append(sp)
                 continue
             }
             var buf: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
             let n = utf8Encode(c, &buf)
             withUnsafeBytes(of: &buf) { p in
-                for k in 0..<n { out.chars.append(byteToChar[Int(p[k])]); out.starts.append(s); out.ends.append(e) }
+                for k in 0..<n { out.chars.append(byteToChar[Int(p[k])]); out.spans.append(sp) }
             }
         }
         return out

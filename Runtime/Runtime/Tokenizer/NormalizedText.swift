@@ -1,29 +1,33 @@
 // NormalizedText: text being tokenized, as code points, each aligned to a range of the original text.
 //
 // This is Hugging Face's NormalizedString with code points instead of bytes: `chars[i]` came from
-// original code points `starts[i]..<ends[i]` (absolute indices into the text given to encode), so
+// original code points `spans[i].start..<spans[i].end` (absolute indices into the encoded text), so
 // every offset the tokenizer reports is a code-point offset, as Python's are. `transform` applies a
 // list of (char, change) edits with HF's exact alignment rule: a kept or replaced char takes the
 // alignment of the char it replaces, an inserted one (change > 0) the alignment of the char before it,
 // and a negative change removes that many following chars.
 
+/// The original code points one normalized char came from.
+struct Span: Equatable {
+    var start: Int32
+    var end: Int32
+}
+
 struct NormalizedText {
     var chars: [UInt32]
-    var starts: [Int32]
-    var ends: [Int32]
+    var spans: [Span]
     /// Original offset where this piece begins (what an insertion at its very start aligns to).
     var origin: Int32
 
-    init(chars: [UInt32], starts: [Int32], ends: [Int32], origin: Int32) {
-        self.chars = chars; self.starts = starts; self.ends = ends; self.origin = origin
+    init(chars: [UInt32], spans: [Span], origin: Int32) {
+        self.chars = chars; self.spans = spans; self.origin = origin
     }
 
     /// Original text `scalars[range]`, aligned one to one.
     init<C: Collection>(_ scalars: C, from start: Int) where C.Element == UInt32 {
         chars = Array(scalars)
         let n = chars.count
-        starts = (0..<n).map { Int32(start + $0) }
-        ends = (0..<n).map { Int32(start + $0 + 1) }
+        spans = (0..<n).map { Span(start: Int32(start + $0), end: Int32(start + $0 + 1)) }
         origin = Int32(start)
     }
 
@@ -33,40 +37,41 @@ struct NormalizedText {
     /// Original range of chars[lo..<hi]: from the first char's start to the last char's end.
     func originalRange(_ lo: Int, _ hi: Int) -> (Int, Int) {
         if lo >= hi {
-            if lo < count { return (Int(starts[lo]), Int(starts[lo])) }
-            let o = count > 0 ? Int(ends[count - 1]) : Int(origin)
+            if lo < count { return (Int(spans[lo].start), Int(spans[lo].start)) }
+            let o = count > 0 ? Int(spans[count - 1].end) : Int(origin)
             return (o, o)
         }
-        return (Int(starts[lo]), Int(ends[hi - 1]))
+        return (Int(spans[lo].start), Int(spans[hi - 1].end))
     }
 
     /// The sub-piece chars[lo..<hi], keeping alignments.
     func slice(_ lo: Int, _ hi: Int) -> NormalizedText {
-        NormalizedText(chars: Array(chars[lo..<hi]), starts: Array(starts[lo..<hi]), ends: Array(ends[lo..<hi]),
-                       origin: lo < count ? starts[lo] : (count > 0 ? ends[count - 1] : origin))
+        NormalizedText(chars: Array(chars[lo..<hi]), spans: Array(spans[lo..<hi]),
+                       origin: lo < count ? spans[lo].start : (count > 0 ? spans[count - 1].end : origin))
     }
 
     /// HF's transform_range over chars[lo..<hi]: `dest` replaces them; `initialRemoved` chars at the
     /// start of the range are dropped first.
     mutating func transform(_ lo: Int, _ hi: Int, _ dest: [(UInt32, Int)], initialRemoved: Int = 0) {
-        var nc: [UInt32] = [], ns: [Int32] = [], ne: [Int32] = []
+        var nc: [UInt32] = [], ns: [Span] = []
         nc.reserveCapacity(count + dest.count - (hi - lo))
-        ns.reserveCapacity(nc.capacity); ne.reserveCapacity(nc.capacity)
-        nc += chars[0..<lo]; ns += starts[0..<lo]; ne += ends[0..<lo]
+        ns.reserveCapacity(nc.capacity)
+        nc += chars[0..<lo]; ns += spans[0..<lo]
+        let empty = Span(start: origin, end: origin)
         var idx = lo + initialRemoved
         for (c, change) in dest {
             if change > 0 {
-                if idx < 1 { ns.append(origin); ne.append(origin) } else { ns.append(starts[idx - 1]); ne.append(ends[idx - 1]) }
+                ns.append(idx < 1 ? empty : spans[idx - 1])
             } else {
                 let r = Swift.min(idx, count - 1)  // a malformed edit list cannot read past the end
-                ns.append(r >= 0 ? starts[r] : origin); ne.append(r >= 0 ? ends[r] : origin)
+                ns.append(r >= 0 ? spans[r] : empty)
                 idx += 1
                 if change < 0 { idx += -change }
             }
             nc.append(c)
         }
-        nc += chars[hi...]; ns += starts[hi...]; ne += ends[hi...]
-        chars = nc; starts = ns; ends = ne
+        nc += chars[hi...]; ns += spans[hi...]
+        chars = nc; spans = ns
     }
 
     mutating func transform(_ dest: [(UInt32, Int)], initialRemoved: Int = 0) {
@@ -75,9 +80,9 @@ struct NormalizedText {
 
     /// Keep only chars for which `keep` holds (HF's NormalizedString::filter).
     mutating func filter(_ keep: (UInt32) -> Bool) {
-        var nc: [UInt32] = [], ns: [Int32] = [], ne: [Int32] = []
-        for i in 0..<count where keep(chars[i]) { nc.append(chars[i]); ns.append(starts[i]); ne.append(ends[i]) }
-        chars = nc; starts = ns; ends = ne
+        var nc: [UInt32] = [], ns: [Span] = []
+        for i in 0..<count where keep(chars[i]) { nc.append(chars[i]); ns.append(spans[i]) }
+        chars = nc; spans = ns
     }
 
     /// Map each char to one char (alignments unchanged).
@@ -97,18 +102,18 @@ struct NormalizedText {
     mutating func replace(_ pattern: SplitPattern, _ content: [UInt32]) {
         let matches = pattern.matches(chars)
         guard !matches.isEmpty else { return }
-        var nc: [UInt32] = [], ns: [Int32] = [], ne: [Int32] = []
+        var nc: [UInt32] = [], ns: [Span] = []
         var last = 0
         for (s, e) in matches {
-            nc += chars[last..<s]; ns += starts[last..<s]; ne += ends[last..<s]
+            nc += chars[last..<s]; ns += spans[last..<s]
             for c in content {
-                if e < 1 { ns.append(origin); ne.append(origin) } else { ns.append(starts[e - 1]); ne.append(ends[e - 1]) }
+                ns.append(e < 1 ? Span(start: origin, end: origin) : spans[e - 1])
                 nc.append(c)
             }
             last = e
         }
-        nc += chars[last...]; ns += starts[last...]; ne += ends[last...]
-        chars = nc; starts = ns; ends = ne
+        nc += chars[last...]; ns += spans[last...]
+        chars = nc; spans = ns
     }
 
     /// Strip White_Space at either end (HF's lrstrip).
