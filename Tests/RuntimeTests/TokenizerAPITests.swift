@@ -50,5 +50,13 @@ final class TokenizerAPITests: XCTestCase {
             XCTAssertTrue("\($0)".contains("no-such-pre"))
         }
         XCTAssertThrowsError(try Tokenizer.ggufPreTokenizer("no-such-pre", model: hf.model as! BPEModel, llamaCpp: true))
+        // Every llama.cpp definition compiles and splits (deepseek-llm's character ranges go to ICU).
+        let model = hf.model as! BPEModel
+        for pre in ["gpt-2", "default", "llama3", "llama-bpe", "smollm", "qwen2", "deepseek-llm"] {
+            let p = try Tokenizer.ggufPreTokenizer(pre, model: model, llamaCpp: true)
+            let pieces = p.split(NormalizedText(scalars("Hello, world 12345\r\n\u{4F60}\u{597D} it's"), from: 0), isFirst: true)
+            XCTAssertGreaterThan(pieces.count, 3, pre)
+        }
+        model.ignoreMerges = false
     }
 }

@@ -39,17 +39,15 @@ final class BPEModel: TokenModel, @unchecked Sendable {
             guard let m = vocab.id(a + rest) else {
                 throw TokenizerError("BPE merge result \"\(String(decoding: a + rest, as: UTF8.self))\" is not in the vocabulary")
             }
-            merges_insert(UInt64(ia) << 32 | UInt64(ib), UInt64(rank) << 32 | UInt64(m))
+            self.merges[UInt64(ia) << 32 | UInt64(ib)] = UInt64(rank) << 32 | UInt64(m)  // a repeated pair: the last rank wins, as in HF
         }
         byteIds = (0..<256).map { vocab.id(Array(String(format: "<0x%02X>", $0).utf8)) ?? -1 }
     }
 
-    private func merges_insert(_ k: UInt64, _ v: UInt64) { merges[k] = v }
-
     convenience init(_ j: JSONValue) throws {
         let vocab = Vocab()
         guard let v = j["vocab"]?.objectValue else { throw TokenizerError("BPE model without a vocab") }
-        for m in v { vocab.insert(Array(m.key.utf8), id: try m.value.numberValue?.int() ?? -1) }
+        for m in v { vocab.insert(Array(m.key.utf8), id: try vocabId(m)) }
         var merges: [([UInt8], [UInt8])] = []
         for m in j["merges"]?.arrayValue ?? [] {
             if let s = m.stringValue {

@@ -104,7 +104,8 @@ final class UnigramModel: TokenModel {
                 for x in b { out.append(ModelToken(id: Int32(byteIds[Int(x)]), lo: Int32(lo), hi: Int32(hi))) }
                 continue
             }
-            out.append(ModelToken(id: Int32(unkId!), lo: Int32(lo), hi: Int32(hi)))
+            guard let u = unkId else { throw TokenizerError("Unigram: no unknown token for a piece not in the vocabulary") }
+            out.append(ModelToken(id: Int32(u), lo: Int32(lo), hi: Int32(hi)))
         }
     }
 }

@@ -24,7 +24,7 @@ final class WordPieceModel: TokenModel {
     init(_ j: JSONValue) throws {
         vocab = Vocab()
         guard let v = j["vocab"]?.objectValue else { throw TokenizerError("WordPiece model without a vocab") }
-        for m in v { vocab.insert(Array(m.key.utf8), id: try m.value.numberValue?.int() ?? -1) }
+        for m in v { vocab.insert(Array(m.key.utf8), id: try vocabId(m)) }
         unkToken = j["unk_token"]?.stringValue ?? "[UNK]"
         unkId = vocab.id(unkToken)
         prefix = Array((j["continuing_subword_prefix"]?.stringValue ?? "##").utf8)
@@ -79,4 +79,12 @@ final class WordPieceModel: TokenModel {
         }
         if !ok { out.removeSubrange(mark...); try unk() }
     }
+}
+
+/// The id of one "token": id member of a vocab object; a non-negative integer below 2^31.
+func vocabId(_ m: JSONObject.Member) throws -> Int {
+    guard let id = try? m.value.numberValue?.int(), id >= 0, id < Int(Int32.max) else {
+        throw TokenizerError("vocab entry \"\(m.key)\" has no valid id")
+    }
+    return id
 }
