@@ -45,8 +45,10 @@ final class TokenizeToolTests: XCTestCase {
         XCTAssertEqual(pairs, [[0, 0], [0, 5], [5, 6], [7, 12], [12, 13], [0, 0]])
         let plain = try runTool("tokenize", ["--model", Repo.minilm, "--no-special"], stdin: #"{"text":"Héllo"}"# + "\n")
         XCTAssertEqual(try Record(parsing: plain.lines[0]).strings("tokens"), ["hello"])
-        let kept = try runTool("tokenize", ["--decode", "--keep-special", "--model", Repo.minilm], stdin: r.stdout)
+        let kept = try runTool("tokenize", ["--decode", "--model", Repo.minilm], stdin: r.stdout)
         XCTAssertEqual(try Record(parsing: kept.lines[0]).string("text"), "[CLS] hello, world! [SEP]")
+        let dropped = try runTool("tokenize", ["--decode", "--no-special", "--model", Repo.minilm], stdin: r.stdout)
+        XCTAssertEqual(try Record(parsing: dropped.lines[0]).string("text"), "hello, world!")
     }
 
     func testBadInput() throws {

@@ -48,16 +48,16 @@ public func runTool(_ program: String, _ arguments: [String], stdin: String = ""
         try? inPipe.fileHandleForWriting.close()
     }
     writer.start()
-    var out = Data(), err = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { out = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter()
-    DispatchQueue.global().async { err = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.wait()
+    // stderr drains on another thread while this one reads stdout (either pipe may fill first).
+    final class Box: @unchecked Sendable { var data = Data() }
+    let err = Box()
+    let done = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async { err.data = errPipe.fileHandleForReading.readDataToEndOfFile(); done.signal() }
+    let out = outPipe.fileHandleForReading.readDataToEndOfFile()
+    done.wait()
     p.waitUntilExit()
     return ToolResult(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                      stderr: String(decoding: err, as: UTF8.self))
+                      stderr: String(decoding: err.data, as: UTF8.self))
 }
 
 /// A fresh temporary directory removed at exit of the test (caller removes it).

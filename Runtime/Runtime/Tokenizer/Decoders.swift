@@ -2,11 +2,11 @@
 // Replace, BPEDecoder and Sequence, each a step over the list of token strings (decode_chain), as in
 // Hugging Face's tokenizers; the final text is the concatenation. An unknown "type" is an error.
 
-protocol Decoder {
+protocol TokenDecoder {
     func chain(_ tokens: [String]) -> [String]
 }
 
-func makeDecoder(_ j: JSONValue) throws -> Decoder? {
+func makeDecoder(_ j: JSONValue) throws -> TokenDecoder? {
     if j.isNull { return nil }
     guard let type = j["type"]?.stringValue else { throw TokenizerError("decoder without a \"type\"") }
     switch type {
@@ -33,12 +33,12 @@ func makeDecoder(_ j: JSONValue) throws -> Decoder? {
     }
 }
 
-struct SequenceDecoder: Decoder {
-    let items: [Decoder]
+struct SequenceDecoder: TokenDecoder {
+    let items: [TokenDecoder]
     func chain(_ tokens: [String]) -> [String] { items.reduce(tokens) { $1.chain($0) } }
 }
 
-struct ByteLevelDecoder: Decoder {
+struct ByteLevelDecoder: TokenDecoder {
     func chain(_ tokens: [String]) -> [String] {
         var bytes: [UInt8] = []
         for t in tokens {
@@ -48,7 +48,7 @@ struct ByteLevelDecoder: Decoder {
     }
 }
 
-struct WordPieceDecoder: Decoder {
+struct WordPieceDecoder: TokenDecoder {
     let prefix: String, cleanup: Bool
     func chain(_ tokens: [String]) -> [String] {
         tokens.enumerated().map { i, t in
@@ -82,7 +82,7 @@ func replaceBytes(_ s: [UInt8], _ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
     return out
 }
 
-struct MetaspaceDecoder: Decoder {
+struct MetaspaceDecoder: TokenDecoder {
     let replacement: Unicode.Scalar, prependScheme: String
     func chain(_ tokens: [String]) -> [String] {
         tokens.enumerated().map { i, t in
@@ -98,7 +98,7 @@ struct MetaspaceDecoder: Decoder {
     }
 }
 
-struct ByteFallbackDecoder: Decoder {
+struct ByteFallbackDecoder: TokenDecoder {
     func chain(_ tokens: [String]) -> [String] {
         var out: [String] = []
         var pending: [UInt8] = []
@@ -121,11 +121,11 @@ struct ByteFallbackDecoder: Decoder {
     }
 }
 
-struct FuseDecoder: Decoder {
+struct FuseDecoder: TokenDecoder {
     func chain(_ tokens: [String]) -> [String] { [tokens.joined()] }
 }
 
-struct StripDecoder: Decoder {
+struct StripDecoder: TokenDecoder {
     let content: Unicode.Scalar, start: Int, stop: Int
     func chain(_ tokens: [String]) -> [String] {
         tokens.map { t in
@@ -142,7 +142,7 @@ struct StripDecoder: Decoder {
     }
 }
 
-struct ReplaceDecoder: Decoder {
+struct ReplaceDecoder: TokenDecoder {
     let pattern: SplitPattern, content: [UInt32]
     func chain(_ tokens: [String]) -> [String] {
         tokens.map { t in
@@ -153,7 +153,7 @@ struct ReplaceDecoder: Decoder {
     }
 }
 
-struct BPEDecoder: Decoder {
+struct BPEDecoder: TokenDecoder {
     let suffix: String
     func chain(_ tokens: [String]) -> [String] {
         tokens.enumerated().map { i, t in

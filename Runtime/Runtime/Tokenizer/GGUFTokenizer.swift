@@ -62,7 +62,7 @@ extension Tokenizer {
             t = Tokenizer(model: model)
             let prefix = md["tokenizer.ggml.add_space_prefix"]?.bool ?? true
             t.preTokenizer = MetaspacePreTokenizer(replacement: 0x2581, scheme: prefix ? "first" : "never", split: false)
-            var steps: [Decoder] = [ReplaceDecoder(pattern: LiteralPattern([0x2581]), content: [32]), ByteFallbackDecoder(), FuseDecoder()]
+            var steps: [TokenDecoder] = [ReplaceDecoder(pattern: LiteralPattern([0x2581]), content: [32]), ByteFallbackDecoder(), FuseDecoder()]
             if prefix { steps.append(StripDecoder(content: " ", start: 1, stop: 0)) }
             t.decoder = SequenceDecoder(items: steps)
             addBos = md["tokenizer.ggml.add_bos_token"]?.bool ?? true

@@ -12,7 +12,7 @@ public final class Tokenizer: @unchecked Sendable {
     var preTokenizer: PreTokenizer?
     var model: TokenModel
     var postProcessor: PostProcessor?
-    var decoder: Decoder?
+    var decoder: TokenDecoder?
     public private(set) var addedTokens: [AddedToken] = []
     private var addedById: [Int: AddedToken] = [:]
     private var rawMatcher = AddedTokenMatcher([], normalizer: nil)

@@ -12,7 +12,8 @@ struct Tokenize: ParsableCommand {
         The tokenizer is a Hugging Face tokenizer.json (or a model directory holding one) or the \
         tokenizer inside a llama.cpp GGUF file; ids are identical to Hugging Face's. --offsets adds \
         [start, end) spans in Unicode code points of the text. --decode reads the ids field and writes \
-        the text field.
+        the text field (special tokens kept, so tokenize | tokenize --decode gives the text back; \
+        --no-special drops them).
 
         Examples:
           tokenize --model data/models/all-MiniLM-L6-v2 --offsets < texts.jsonl
@@ -28,11 +29,8 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Add character offsets ([start, end) code points) as the offsets field.")
     var offsets = false
 
-    @Flag(name: .customLong("no-special"), help: "Leave special tokens out (encoding: do not add them; decoding: drop them, the default).")
+    @Flag(name: .customLong("no-special"), help: "Leave special tokens out (encoding: do not add them; decoding: drop them).")
     var noSpecial = false
-
-    @Flag(help: "With --decode, keep special tokens in the text.")
-    var keepSpecial = false
 
     @Option(help: "Truncate to this many tokens (special tokens included).")
     var maxLength: Int?
@@ -54,7 +52,6 @@ struct Tokenize: ParsableCommand {
 
     func validate() throws {
         if decode && offsets { throw ValidationError("--offsets applies to encoding, not --decode") }
-        if keepSpecial && !decode { throw ValidationError("--keep-special applies to --decode") }
         if let m = maxLength, m < 1 { throw ValidationError("--max-length must be at least 1") }
     }
 
@@ -70,7 +67,7 @@ struct Tokenize: ParsableCommand {
         (fields.text, fields.ids, fields.tokens, fields.offsets) = (field, idsField, tokensField, offsetsField)
         let runner = JSONLRunner(program: "tokenize", io: io, common: common)
         let status = decode
-            ? decodeRecords(runner, tokenizer: tokenizer, fields: fields, skipSpecialTokens: !keepSpecial)
+            ? decodeRecords(runner, tokenizer: tokenizer, fields: fields, skipSpecialTokens: noSpecial)
             : tokenizeRecords(runner, tokenizer: tokenizer, fields: fields, addSpecialTokens: !noSpecial, withOffsets: offsets)
         throw ExitCode(status)
     }
