@@ -49,7 +49,7 @@ let package = Package(
                           path: "Tools/tokenize/main", swiftSettings: swiftSettings),
 
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
-        .target(name: "BenchSupport", dependencies: ["Runtime"], path: "Benchmarks/BenchSupport"),
+        .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS"], path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "runtime-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/RuntimeBench",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "model-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/ModelBench",

@@ -1,5 +1,6 @@
 // What every benchmark program shares: timing (median of batches), running the Python reference
 // script in a child process, peak memory, and the formatting of figures and ratios.
+import CBLAS
 import Foundation
 import Runtime
 
@@ -87,4 +88,6 @@ public func benchArguments(program: String, sections: [String]) -> (threads: Int
 public func referenceBanner(_ threads: Int, _ program: String) {
     let py = ProcessInfo.processInfo.environment["REFPYTHON"] ?? ""
     print("\(program): \(threads) thread(s); reference: \(py.isEmpty ? "none (set REFPYTHON to a Python with torch; `make refenv` makes one)" : py)")
+    let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (forced by OPENBLAS_CORETYPE=\($0))" } ?? " (detected)"
+    print("OpenBLAS kernels: \(String(cString: openblas_get_corename()))\(forced)")
 }

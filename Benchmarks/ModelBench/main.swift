@@ -1,20 +1,50 @@
 // model-bench: the real models beside their reference implementations, from one run at one thread count.
 //
-//   model-bench [--threads N] [--only llama|bert]   (REFPYTHON=python with torch + transformers for the reference)
+//   model-bench [--threads N] [--only embed|llama]   (REFPYTHON=python with torch + transformers for the reference)
 //
 // llama: SmolLM2-135M-Instruct from its GGUF file: load time, prefill tokens/s (a 128-token prompt),
 //        greedy decode tokens/s (64 tokens with the KV cache), peak memory; against transformers
 //        loading the same GGUF (dequantized to float32).
-// bert:  all-MiniLM-L6-v2 forward + mean pooling + normalization on the 872 SST-2 dev sentences,
-//        token ids given (the model alone; `embed` itself is timed by tools-bench), against
-//        sentence-transformers' encode (which includes its tokenizer).
+// embed: the `embed` program (all-MiniLM-L6-v2) on the 872 SST-2 dev sentences as JSONL, wall time of
+//        the whole run (load, tokenize, encode, write) at 1 thread and at N, against
+//        sentence-transformers' encode (batch 32, tokenizer included, model load excluded).
 import Foundation
 import BenchSupport
 import Runtime
 
-let (threads, only) = benchArguments(program: "model-bench", sections: ["llama", "bert"])
+let (threads, only) = benchArguments(program: "model-bench", sections: ["embed", "llama"])
 referenceBanner(threads, "model-bench")
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+
+if only == nil || only == "embed" {
+    let dir = root + "/data/models/all-MiniLM-L6-v2"
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("model-bench-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: tmp) }
+    let texts = try String(contentsOfFile: root + "/data/sst2/dev.tsv", encoding: .utf8).split(separator: "\n").dropFirst()
+        .map { String($0.split(separator: "\t", maxSplits: 1).last ?? "") }
+    var lines = ""
+    for t in texts { var r = Record(); r.set("text", string: t); lines += r.jsonText + "\n" }
+    try lines.write(toFile: tmp + "/in.jsonl", atomically: true, encoding: .utf8)
+    let embed = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/embed"
+    print("\nembed (all-MiniLM-L6-v2), \(texts.count) SST-2 dev sentences, sentences/s (higher is better)")
+    print("threads".rightPad(10) + "ours".leftPad(10) + "sentence-transformers".leftPad(24) + "speed-up".leftPad(12))
+    for n in Array(Set([1, threads])).sorted() {
+        let seconds = try once {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: embed)
+            p.arguments = ["--model", dir, "--threads", String(n), "--quiet", tmp + "/in.jsonl"]
+            p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            try p.run()
+            p.waitUntilExit()
+            precondition(p.terminationStatus == 0, "embed failed")
+        }
+        let ours = Double(texts.count) / seconds
+        let ref = runReference("model_bench.py", [String(n), "embed", dir, tmp + "/in.jsonl"])
+        let theirs = ref?["sentences_s"] as? Double
+        print(String(n).rightPad(10) + fmt(ours).leftPad(10) + fmt(theirs).leftPad(24) + ratio(ours, theirs).leftPad(12))
+    }
+}
 
 if only == nil || only == "llama" {
     let dir = root + "/data/models/SmolLM2-135M-Instruct", file = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -49,18 +49,21 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
     let out = Tensor.zeros([b, tq, h, d])
     let recording = willRecord(q, k, v)
     let probs = recording ? Tensor(uninitializedShape: [b, h, tq, tk]) : nil
-    let scores = Tensor(uninitializedShape: [tq, max(tk, 1)])
-
-    for bi in 0..<b {
-        for hi in 0..<h {
-            let kh = hi / group
+    // (batch, head) pairs are independent: spread them over the threads when there is enough work
+    // (each pair's GEMMs are small enough that BLAS runs them on the calling thread).
+    let pairs = b * h, work = tq * tk * d
+    parallelFor(pairs, grain: max(1, (1 << 17) / max(work, 1))) { range in
+        let scores = probs == nil ? Tensor(uninitializedShape: [tq, max(tk, 1)]) : nil
+        for pair in range {
+            let bi = pair / h, hi = pair % h, kh = hi / group
             let qp = q.data + bi * tq * qRow + hi * d
             let kp = k.data + bi * tcap * kRow + kh * d, vp = v.data + bi * tcap * kRow + kh * d
-            let sp = probs.map { $0.data + ((bi * h + hi) * tq) * tk } ?? scores.data
+            let sp = probs.map { $0.data + (pair * tq) * tk } ?? scores!.data
             gemm(false, true, tq, tk, d, qp, qRow, kp, kRow, sp, tk, alpha: s)
             maskedSoftmaxRows(sp, rows: tq, cols: tk, mask: mask, batch: bi)
             gemm(false, false, tq, d, tk, sp, tk, vp, kRow, out.data + bi * tq * qRow + hi * d, qRow)
         }
+        withExtendedLifetime(scores) {}
     }
     guard let probs else { return out }
     return record(out, "attention", [q, k, v]) { g in

@@ -9,7 +9,7 @@
 func mapKernel(_ a: Tensor, _ f: (Float) -> Float) -> Tensor {
     let out = Tensor(uninitializedShape: a.shape)
     let pa = a.data, po = out.data
-    for i in 0..<a.count { po[i] = f(pa[i]) }
+    parallelFor(a.count, grain: 1 << 16) { r in for i in r { po[i] = f(pa[i]) } }
     return out
 }
 
@@ -21,7 +21,8 @@ func zipKernel(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor
     let n = out.count
     let pa = a.data, pb = b.data, po = out.data
     if a.count == n && b.count == n {
-        for i in 0..<n { po[i] = f(pa[i], pb[i]) }
+        // Large same-shape operands (residual adds) are memory-bound: split them over the threads.
+        parallelFor(n, grain: 1 << 16) { r in for i in r { po[i] = f(pa[i], pb[i]) } }
         return out
     }
     if a.count == n && b.count == 1 {

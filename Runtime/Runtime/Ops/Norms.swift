@@ -15,22 +15,8 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
     var rstd = [Float](repeating: 0, count: rows)
     let px = x.data, po = out.data, ph = xhat.data
     let w = weight?.data, b = bias?.data
-    for r in 0..<rows {
-        let row = px + r * d, h = ph + r * d, o = po + r * d
-        var mean: Float = 0
-        for j in 0..<d { mean += row[j] }
-        mean /= Float(d)
-        var v: Float = 0
-        for j in 0..<d { let c = row[j] - mean; v += c * c }
-        let rs = 1 / (v / Float(d) + eps).squareRoot()
-        rstd[r] = rs
-        for j in 0..<d { h[j] = (row[j] - mean) * rs }
-        switch (w, b) {
-        case let (w?, b?): for j in 0..<d { o[j] = h[j] * w[j] + b[j] }
-        case let (w?, nil): for j in 0..<d { o[j] = h[j] * w[j] }
-        case let (nil, b?): for j in 0..<d { o[j] = h[j] + b[j] }
-        case (nil, nil): o.update(from: h, count: d)
-        }
+    if rows > 0 {
+        rstd.withUnsafeMutableBufferPointer { rs in layerNormRows(px, po, ph, rs.baseAddress!, w, b, rows: rows, d: d, eps: eps) }
     }
     var inputs = [x]
     if let weight { inputs.append(weight) }
@@ -66,6 +52,32 @@ public func rmsNorm(_ x: Tensor, weight: Tensor?, eps: Float = 1e-6) -> Tensor {
     return record(out, "rmsNorm", inputs) { g in
         let (gx, gw, _) = normBackward(g, xhat: xhat, rstd: rstd, weight: weight, d: d, centered: false)
         return weight == nil ? [gx] : [gx, gw]
+    }
+}
+
+/// LayerNorm of `rows` rows of d floats: x̂ into h, the output into o, 1/σ into rstd. Rows are
+/// spread over the threads (each row is independent).
+private func layerNormRows(_ px: UnsafeMutablePointer<Float>, _ po: UnsafeMutablePointer<Float>, _ ph: UnsafeMutablePointer<Float>,
+                           _ rstd: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>?, _ b: UnsafeMutablePointer<Float>?,
+                           rows: Int, d: Int, eps: Float) {
+    parallelFor(rows, grain: max(1, (1 << 15) / max(d, 1))) { range in
+        for r in range {
+            let row = px + r * d, h = ph + r * d, o = po + r * d
+            var mean: Float = 0
+            for j in 0..<d { mean += row[j] }
+            mean /= Float(d)
+            var v: Float = 0
+            for j in 0..<d { let c = row[j] - mean; v += c * c }
+            let rs = 1 / (v / Float(d) + eps).squareRoot()
+            rstd[r] = rs
+            for j in 0..<d { h[j] = (row[j] - mean) * rs }
+            switch (w, b) {
+            case let (w?, b?): for j in 0..<d { o[j] = h[j] * w[j] + b[j] }
+            case let (w?, nil): for j in 0..<d { o[j] = h[j] * w[j] }
+            case let (nil, b?): for j in 0..<d { o[j] = h[j] + b[j] }
+            case (nil, nil): o.update(from: h, count: d)
+            }
+        }
     }
 }
 

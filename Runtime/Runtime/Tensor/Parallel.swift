@@ -4,6 +4,7 @@
 // do real work (optimizer updates over millions of floats, per-head attention, dequantization) pay
 // for it. Items must be independent; results must not depend on how the range is cut.
 import Dispatch
+import Foundation
 
 @inline(__always)
 public func parallelFor(_ count: Int, grain: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
@@ -16,5 +17,33 @@ public func parallelFor(_ count: Int, grain: Int = 1 << 15, _ body: (Range<Int>)
     DispatchQueue.concurrentPerform(iterations: threads) { t in
         let start = t * chunk, end = min(count, start + chunk)
         if start < end { body(start..<end) }
+    }
+}
+
+/// Runs `body(item)` for items 0..<count on all threads at once, one item per thread at a time, with
+/// BLAS and the runtime's kernels single-threaded meanwhile (data parallelism: independent batches of
+/// an inference scale better this way than one batch with multi-threaded GEMMs). Autograd recording
+/// must already be off (it is process-wide): call it inside `withoutGrad`.
+public func forEachConcurrently(_ count: Int, _ body: (Int) -> Void) {
+    let workers = min(Threads.count, count)
+    guard workers > 1 else {
+        for i in 0..<count { body(i) }
+        return
+    }
+    precondition(!Autograd.isRecording, "forEachConcurrently: run it inside withoutGrad")
+    let saved = Threads.count
+    Threads.set(1)
+    defer { Threads.set(saved) }
+    let lock = NSLock()
+    var next = 0
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while true {
+            lock.lock()
+            let i = next
+            next += 1
+            lock.unlock()
+            if i >= count { return }
+            body(i)
+        }
     }
 }

@@ -1,11 +1,12 @@
 // The record loop of `embed`: each record's text field becomes a vector in the output field. Records
-// come in windows of several model batches so sorting by length has something to sort; a record
+// come in windows of many model batches (sorting by length has something to sort, and batches run
+// side by side on the threads); the runner still cuts a window short when input pauses. A record
 // without the text field (or with a non-string) fails alone.
 import Runtime
 
 public func embedRecords(_ runner: JSONLRunner, encoder: SentenceEncoder, field: String, outField: String,
                          batchSize: Int) -> Int32 {
-    runner.run(batchSize: batchSize * 8) { records in
+    runner.run(batchSize: batchSize * 32) { records in
         var texts: [String] = [], slots: [Int] = []
         var results = [Result<Record, RecordError>](repeating: .failure(RecordError("not processed")), count: records.count)
         for (i, r) in records.enumerated() {

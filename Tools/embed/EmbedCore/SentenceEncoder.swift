@@ -98,7 +98,22 @@ public final class SentenceEncoder {
 
     /// Token ids of each text (truncated to maxLength, special tokens added).
     public func tokenize(_ texts: [String]) throws -> [[Int]] {
-        try texts.map { try tokenizer.encode(lowercase ? $0.lowercased() : $0).ids }
+        // Texts are independent and the tokenizer is safe to share: encode them on all threads.
+        var ids = [[Int]](repeating: [], count: texts.count)
+        var failure: Error?
+        let lock = NSLock()
+        ids.withUnsafeMutableBufferPointer { out in
+            let out = out
+            parallelFor(texts.count, grain: 16) { range in
+                for i in range {
+                    do { out[i] = try tokenizer.encode(lowercase ? texts[i].lowercased() : texts[i]).ids } catch {
+                        lock.lock(); failure = failure ?? error; lock.unlock()
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        return ids
     }
 
     /// One vector per text, in input order; texts are sorted by token count into batches of `batchSize`.
@@ -110,25 +125,34 @@ public final class SentenceEncoder {
     public func embed(ids: [[Int]], batchSize: Int = 32) -> [[Float]] {
         var out = [[Float]](repeating: [], count: ids.count)
         let order = ids.indices.sorted { ids[$0].count < ids[$1].count }
-        let pad = tokenizer.padId ?? 0
+        let batches = stride(from: 0, to: order.count, by: max(1, batchSize)).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
+        let lock = NSLock()
+        // Batches run side by side, one per thread (better scaling than multi-threaded GEMMs on short inputs).
         withoutGrad {
-            for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
-                let chunk = Array(order[start..<min(start + batchSize, order.count)])
-                let batch = TokenBatch(chunk.map { ids[$0] }, padId: pad)
-                let hidden: Tensor
-                switch backbone {
-                case .bert(let m): hidden = m(batch)
-                case .llama(let m): hidden = m(ids: batch.ids, batch: batch.batch, keyPadding: batch.mask, logits: .none)
-                }
-                var v = poolings.count == 1 ? pool(hidden, mask: batch.mask, mode: poolings[0])
-                    : concat(poolings.map { pool(hidden, mask: batch.mask, mode: $0) }, axis: 1)
-                for d in dense { v = d(v) }
-                if normalize { v = l2Normalize(v) }
+            forEachConcurrently(batches.count) { k in
+                let chunk = batches[k]
+                let v = encode(chunk.map { ids[$0] })
                 let dim = v.shape[1]
+                lock.lock()
                 for (row, i) in chunk.enumerated() { out[i] = Array(UnsafeBufferPointer(start: v.data + row * dim, count: dim)) }
+                lock.unlock()
             }
         }
         return out
+    }
+
+    /// Vectors [B, dim] for one batch of token id sequences (no autograd).
+    func encode(_ seqs: [[Int]]) -> Tensor {
+        let batch = TokenBatch(seqs, padId: tokenizer.padId ?? 0)
+        let hidden: Tensor
+        switch backbone {
+        case .bert(let m): hidden = m(batch)
+        case .llama(let m): hidden = m(ids: batch.ids, batch: batch.batch, keyPadding: batch.mask, logits: .none)
+        }
+        var v = poolings.count == 1 ? pool(hidden, mask: batch.mask, mode: poolings[0])
+            : concat(poolings.map { pool(hidden, mask: batch.mask, mode: $0) }, axis: 1)
+        for d in dense { v = d(v) }
+        return normalize ? l2Normalize(v) : v
     }
 }
 
