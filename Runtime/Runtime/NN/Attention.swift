@@ -49,10 +49,12 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
     let out = Tensor.zeros([b, tq, h, d])
     let recording = willRecord(q, k, v)
     let probs = recording ? Tensor(uninitializedShape: [b, h, tq, tk]) : nil
-    // (batch, head) pairs are independent: spread them over the threads when there is enough work
-    // (each pair's GEMMs are small enough that BLAS runs them on the calling thread).
+    // (batch, head) pairs are independent. While each pair's GEMMs are below OpenBLAS's threading
+    // threshold (m·n·k < 262,144: it runs them on the calling thread) the pairs go to our threads;
+    // above it BLAS threads each GEMM and the pairs run one after another (never both: they contend).
     let pairs = b * h, work = tq * tk * d
-    parallelFor(pairs, grain: max(1, (1 << 17) / max(work, 1))) { range in
+    let grain = work < 262_144 ? max(1, (1 << 17) / max(work, 1)) : pairs
+    parallelFor(pairs, grain: grain) { range in
         let scores = probs == nil ? Tensor(uninitializedShape: [tq, max(tk, 1)]) : nil
         for pair in range {
             let bi = pair / h, hi = pair % h, kh = hi / group
