@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Runtime", targets: ["Runtime"]),
         .executable(name: "embed", targets: ["embed"]),
         .executable(name: "tokenize", targets: ["tokenize"]),
+        .executable(name: "lm-infinite", targets: ["lm-infinite"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -48,6 +49,10 @@ let package = Package(
         .executableTarget(name: "tokenize", dependencies: ["TokenizeCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Tools/tokenize/main", swiftSettings: swiftSettings),
 
+        .target(name: "LMInfiniteCore", dependencies: ["Runtime"], path: "Tools/lm-infinite/LMInfiniteCore", swiftSettings: swiftSettings),
+        .executableTarget(name: "lm-infinite", dependencies: ["LMInfiniteCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/lm-infinite/main", swiftSettings: swiftSettings),
+
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS"], path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "runtime-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/RuntimeBench",
@@ -59,6 +64,8 @@ let package = Package(
         // Tool tests run the built binaries on real JSONL (they depend on the executables so those get built).
         .target(name: "ToolTestSupport", path: "Tests/ToolTestSupport"),
         .testTarget(name: "EmbedTests", dependencies: ["EmbedCore", "Runtime", "ToolTestSupport", "embed"], path: "Tests/EmbedTests"),
+        .testTarget(name: "LMInfiniteTests", dependencies: ["LMInfiniteCore", "Runtime", "ToolTestSupport", "lm-infinite"],
+                    path: "Tests/LMInfiniteTests"),
         .testTarget(name: "TokenizeTests", dependencies: ["TokenizeCore", "Runtime", "ToolTestSupport", "tokenize"],
                     path: "Tests/TokenizeTests"),
     ],

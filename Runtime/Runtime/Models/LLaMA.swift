@@ -62,6 +62,17 @@ public final class LLaMABackbone: Module {
 /// Which logits a forward pass produces.
 public enum LogitsSelection: Sendable { case all, last, none }
 
+/// Replaces the decoder's attention (RoPE, cache and softmax attention) for methods that change how
+/// tokens see each other (LM-Infinite's Λ-shaped attention, StreamingLLM). The backend receives the
+/// projections before RoPE and keeps whatever cache it needs.
+public protocol LLaMAAttentionBackend: AnyObject {
+    /// q: [B, T, H, D], k, v: [B, T, Hkv, D] for the T new tokens at layer `layer` (RoPE not applied);
+    /// returns the attention output [B, T, H, D].
+    func attend(layer: Int, q: Tensor, k: Tensor, v: Tensor) -> Tensor
+    /// Called after the last layer of a forward pass over `tokens` new tokens.
+    func advance(by tokens: Int)
+}
+
 public final class LLaMAModel: Module {
     public let config: LLaMAConfig
     public let model: LLaMABackbone
@@ -92,9 +103,11 @@ public final class LLaMAModel: Module {
     /// - keyPadding: [B][past + T] visibility of keys (false = padding).
     /// - causal: false gives bidirectional attention (LS-unLLaMA).
     /// Returns logits [B, T, V] (.all), [B, 1, V] (.last) or the final normalized hidden states (.none).
+    /// - backend: an attention replacement (it does RoPE and caching itself; `cache`, `positions`,
+    ///   `keyPadding` and `causal` are then unused).
     public func callAsFunction(ids: [Int]? = nil, inputsEmbeds: Tensor? = nil, batch: Int = 1, positions: [Int]? = nil,
                                cache: KVCache? = nil, keyPadding: [[Bool]]? = nil, causal: Bool = true,
-                               logits: LogitsSelection = .all) -> Tensor {
+                               logits: LogitsSelection = .all, backend: LLaMAAttentionBackend? = nil) -> Tensor {
         let c = config
         var x: Tensor
         if let inputsEmbeds {
@@ -110,7 +123,7 @@ public final class LLaMAModel: Module {
         let past = cache?.length ?? 0
         let pos = positions ?? Array(past..<(past + t))
         precondition(pos.count == t, "LLaMA: \(pos.count) positions for \(t) tokens")
-        let (cos, sin) = rope.tables(positions: pos, sequenceLength: past + t)
+        let (cos, sin) = backend == nil ? rope.tables(positions: pos, sequenceLength: past + t) : (Tensor.zeros([0]), Tensor.zeros([0]))
         let (h, hkv, d) = (c.numAttentionHeads, c.numKeyValueHeads, c.headDim)
         if let cache { precondition(cache.batch == b && cache.layerCount == layers.count, "LLaMA: cache does not fit this batch/model") }
         let mask = AttentionMask(causal: causal, queryOffset: past, keyPadding: keyPadding)
@@ -118,6 +131,13 @@ public final class LLaMAModel: Module {
         for (i, layer) in model.layers.enumerated() {
             let a = layer.selfAttn
             let n1 = layer.inputLayernorm(x)
+            if let backend {
+                let ctx = backend.attend(layer: i, q: a.qProj(n1).reshaped([b, t, h, d]), k: a.kProj(n1).reshaped([b, t, hkv, d]),
+                                         v: a.vProj(n1).reshaped([b, t, hkv, d]))
+                x = x + a.oProj(ctx.reshaped([b, t, h * d]))
+                x = x + layer.mlp(layer.postAttentionLayernorm(x))
+                continue
+            }
             let q = applyRoPE(a.qProj(n1).reshaped([b, t, h, d]), cos: cos, sin: sin)
             let k = applyRoPE(a.kProj(n1).reshaped([b, t, hkv, d]), cos: cos, sin: sin)
             let v = a.vProj(n1).reshaped([b, t, hkv, d])
@@ -132,6 +152,7 @@ public final class LLaMAModel: Module {
             x = x + layer.mlp(layer.postAttentionLayernorm(x))
         }
         cache?.advance(by: t)
+        backend?.advance(by: t)
         if logits == .last && t > 1 { x = x.slice(axis: 1, t - 1, t) }
         x = model.norm(x)
         if logits == .none { return x }

@@ -71,3 +71,40 @@ public func unpermuteRoPERows(_ w: Tensor, heads: Int) -> Tensor {
     }
     return out
 }
+
+extension LLaMAModel {
+    /// config.json in Hugging Face's LlamaConfig (or Qwen2Config) form.
+    public func configJSON() -> JSONValue {
+        let c = config
+        var o: JSONObject = [
+            "architectures": .array([.string(c.modelType == "qwen2" ? "Qwen2ForCausalLM" : c.modelType == "mistral" ? "MistralForCausalLM" : "LlamaForCausalLM")]),
+            "model_type": .string(c.modelType), "vocab_size": .number(JSONNumber(c.vocabSize)),
+            "hidden_size": .number(JSONNumber(c.hiddenSize)), "intermediate_size": .number(JSONNumber(c.intermediateSize)),
+            "num_hidden_layers": .number(JSONNumber(c.numHiddenLayers)), "num_attention_heads": .number(JSONNumber(c.numAttentionHeads)),
+            "num_key_value_heads": .number(JSONNumber(c.numKeyValueHeads)), "head_dim": .number(JSONNumber(c.headDim)),
+            "hidden_act": .string(c.hiddenAct), "max_position_embeddings": .number(JSONNumber(c.maxPositionEmbeddings)),
+            "rms_norm_eps": .number(JSONNumber(Double(c.rmsNormEps))!), "rope_theta": .number(JSONNumber(c.ropeTheta)!),
+            "tie_word_embeddings": .bool(c.tieWordEmbeddings), "attention_bias": .bool(c.outputBias),
+            "mlp_bias": .bool(c.mlpBias), "initializer_range": .number(JSONNumber(Double(c.initializerRange))!),
+            "torch_dtype": "float32",
+        ]
+        if let b = c.bosTokenId { o.members.append(.init(key: "bos_token_id", value: .number(JSONNumber(b)))) }
+        if let e = c.eosTokenIds.first { o.members.append(.init(key: "eos_token_id", value: .number(JSONNumber(e)))) }
+        if let s = c.ropeScaling {
+            o.members.append(.init(key: "rope_scaling", value: .object(["rope_type": .string(s.kind.rawValue), "factor": .number(JSONNumber(s.factor)!)])))
+        }
+        return .object(o)
+    }
+
+    /// Writes config.json and model.safetensors (tied embeddings are stored once) into `directory`,
+    /// each file atomically.
+    public func save(to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var w = JSONWriter()
+        w.write(configJSON())
+        try writeAtomically(to: directory + "/config.json") { fd in
+            try w.bytes.withUnsafeBytes { try writeAll(fd, $0.baseAddress!, $0.count, directory) }
+        }
+        try writeSafeTensors(namedState(), metadata: ["format": "pt"], to: directory + "/model.safetensors")
+    }
+}

@@ -24,9 +24,10 @@ public struct AttentionMask {
     }
 }
 
-/// C = op(A)·op(B) (+ beta·C) with explicit leading dimensions (row-major).
+/// C = op(A)·op(B) (+ beta·C) with explicit leading dimensions (row-major): kernels that read
+/// interleaved layouts (heads inside rows) without copying call this directly.
 @inline(__always)
-func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+public func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
           _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
           _ c: UnsafeMutablePointer<Float>, _ ldc: Int, alpha: Float = 1, beta: Float = 0) {
     guard m > 0 && n > 0 && k > 0 else { return }

@@ -16,7 +16,7 @@ public func tokenizeRecords(_ runner: JSONLRunner, tokenizer: Tokenizer, fields:
         do { enc = try tokenizer.encode(text, addSpecialTokens: addSpecialTokens) } catch {
             throw RecordError("field '\(fields.text)': \(error)")
         }
-        try r.set(fields.ids, ints: enc.ids)
+        r.set(fields.ids, ints: enc.ids)
         try r.set(fields.tokens, strings: enc.tokens)
         if withOffsets {
             try r.set(fields.offsets, .array(enc.offsets.map { .array([.number(JSONNumber($0.0)), .number(JSONNumber($0.1))]) }))

@@ -1,0 +1,107 @@
+// The JSONL loops of lm-infinite's subcommands (generate, score), the passkey and perplexity
+// experiments, and loading a model with its tokenizer.
+import Foundation
+import Runtime
+
+/// A model (directory or GGUF file) and its tokenizer.
+public func loadModel(_ path: String) throws -> (LLaMAModel, Tokenizer) {
+    (try LLaMAModel.load(path: path), try Tokenizer.load(path: path))
+}
+
+/// End-of-sequence ids: the config's and the tokenizer's.
+public func endOfSequence(_ model: LLaMAModel, _ tokenizer: Tokenizer) -> Set<Int> {
+    Set(model.config.eosTokenIds + [tokenizer.eosId].compactMap { $0 })
+}
+
+public func generateRecords(_ runner: JSONLRunner, lm: InfiniteLM, tokenizer: Tokenizer, field: String,
+                            maxTokens: Int, sampler: Sampler, stream: Bool) -> Int32 {
+    let eos = endOfSequence(lm.model, tokenizer)
+    return runner.forEach(batchSize: 1) { r in
+        let prompt = try r.string(field)
+        let ids = try tokenizer.encode(prompt).ids
+        guard !ids.isEmpty else { throw RecordError("field '\(field)': the prompt has no tokens") }
+        var shown: [Int] = [], printed = ""
+        let out = generate(lm, prompt: ids, maxTokens: maxTokens, sampler: sampler, eos: eos) { t in
+            guard stream else { return }
+            shown.append(t)
+            let text = tokenizer.decode(shown)
+            if text.hasPrefix(printed) { FileHandle.standardError.write(Data(text.dropFirst(printed.count).utf8)) }
+            printed = text
+        }
+        if stream { FileHandle.standardError.write(Data("\n".utf8)) }
+        r.set("completion", string: tokenizer.decode(out))
+        r.set("completion_ids", ints: out)
+    }
+}
+
+public func scoreRecords(_ runner: JSONLRunner, lm: InfiniteLM, tokenizer: Tokenizer, field: String,
+                         bucket: Int?, chunk: Int) -> Int32 {
+    runner.forEach(batchSize: 1) { r in
+        let ids = try tokenizer.encode(try r.string(field)).ids
+        guard ids.count >= 2 else { throw RecordError("field '\(field)': fewer than 2 tokens, nothing to predict") }
+        let s = score(lm, ids: ids, bucket: bucket, chunk: chunk)
+        r.set("tokens", int: ids.count)
+        try r.set("nll", double: s.nll)
+        if bucket != nil { r.set("nll_by_position", .array(s.buckets.map { .number(JSONNumber($0) ?? JSONNumber(0)) })) }
+    }
+}
+
+/// One row per (length, mode): passkey accuracy over `samples` prompts.
+public func passkeyRows(model: LLaMAModel, tokenizer: Tokenizer, lengths: [Int], modes: [AttentionMode],
+                        options: InfiniteOptions, samples: Int, seed: UInt32, referenceLengths: Bool, chunk: Int,
+                        progress: (String) -> Void) throws -> [JSONValue] {
+    var rows: [JSONValue] = []
+    for length in lengths {
+        let set = try Passkey.samples(length: length, count: samples, tokenizer: tokenizer, seed: seed, referenceLengths: referenceLengths)
+        for mode in modes {
+            var o = options
+            o.mode = mode
+            let lm = InfiniteLM(model: model, options: o)
+            var correct = 0, tokens = 0
+            let start = Date()
+            for (i, s) in set.enumerated() {
+                let ids = try tokenizer.encode(s.prompt).ids
+                tokens += ids.count
+                // Greedy, 7 new tokens (the reference's generation length for passkeys).
+                let out = generate(lm, prompt: ids, maxTokens: 7, sampler: Sampler(), eos: [])
+                if Passkey.isCorrect(tokenizer.decode(out), key: s.key) { correct += 1 }
+                progress("passkey length \(length) \(mode.rawValue): \(i + 1)/\(set.count), \(correct) correct")
+            }
+            rows.append(.object(["length": .number(JSONNumber(length)), "mode": .string(mode.rawValue),
+                                 "samples": .number(JSONNumber(set.count)), "correct": .number(JSONNumber(correct)),
+                                 "accuracy": .number(JSONNumber(Double(correct) / Double(max(set.count, 1)))!),
+                                 "mean_tokens": .number(JSONNumber(Double(tokens) / Double(max(set.count, 1)))!),
+                                 "seconds": .number(JSONNumber((Date().timeIntervalSince(start) * 10).rounded() / 10)!)]))
+        }
+    }
+    return rows
+}
+
+/// NLL by position bucket of the first `maxLength` tokens of `text`, for each mode.
+public func perplexityCurves(model: LLaMAModel, tokenizer: Tokenizer, text: String, maxLength: Int, bucket: Int,
+                             modes: [AttentionMode], options: InfiniteOptions, chunk: Int,
+                             progress: (String) -> Void) throws -> [(mode: String, result: ScoreResult)] {
+    let ids = Array(try tokenizer.encode(text).ids.prefix(maxLength))
+    guard ids.count >= 2 else { throw RecordError("the text has fewer than 2 tokens") }
+    return modes.map { mode in
+        var o = options
+        o.mode = mode
+        progress("perplexity: \(mode.rawValue) over \(ids.count) tokens")
+        return (mode.rawValue, score(InfiniteLM(model: model, options: o), ids: ids, bucket: bucket, chunk: chunk))
+    }
+}
+
+/// The curves as a PNG line plot (NLL against position, one line per mode).
+public func perplexityPlot(_ curves: [(mode: String, result: ScoreResult)], bucket: Int, trainedLength: Int, title: String) -> LinePlot {
+    let series = curves.map { c in
+        PlotSeries(name: c.mode, points: c.result.buckets.enumerated().map { (x: Double($0.offset * bucket + bucket / 2), y: $0.element) })
+    }
+    var plot = LinePlot(title: title, xLabel: "position (tokens)", yLabel: "NLL per token (nats)", series: series)
+    plot.markers = [(Double(trainedLength), "trained length \(trainedLength)")]
+    let ys = series.flatMap(\.points).map(\.y).filter(\.isFinite)
+    if let lo = ys.min(), let inLength = curves.first(where: { $0.mode == "lambda" })?.result.nll, inLength.isFinite {
+        // Keep the interesting range readable when vanilla explodes.
+        plot.yRange = (max(0, lo - 0.2))...(max(lo + 1, min(ys.max() ?? lo + 1, inLength * 3)))
+    }
+    return plot
+}

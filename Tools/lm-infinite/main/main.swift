@@ -1,0 +1,243 @@
+// lm-infinite: decoding and scoring far past a model's trained length (LM-Infinite), with vanilla and
+// StreamingLLM attention for comparison; passkey and perplexity experiments; a small model trainer.
+import ArgumentParser
+import Foundation
+import LMInfiniteCore
+import Runtime
+
+struct LMInfinite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lm-infinite",
+        abstract: "Run a LLaMA-family model far past its trained length with LM-Infinite's Λ-shaped attention.",
+        discussion: """
+        Modes: lambda (LM-Infinite: each token attends to the first G tokens, seen at distance D, and to \
+        the last L tokens at their true distances; one softmax), vanilla (full attention, as trained), \
+        streaming (StreamingLLM: 4 sink tokens and a window of L − 4, positions by cache index).
+
+        Unlike the reference, which keeps the whole cache and absolute positions, lambda and streaming \
+        keep a bounded cache (G + L entries per layer) and rotate keys relative to their L-token epoch, \
+        so memory and the float32 RoPE phase error stay bounded however long the sequence (--top-k is \
+        the exception: choosing middle tokens needs every key).
+        """,
+        subcommands: [Generate.self, Score.self, PasskeyCommand.self, Perplexity.self, Train.self])
+}
+
+struct ModelOptions: ParsableArguments {
+    @Option(help: "A model directory (config.json, model.safetensors, tokenizer.json) or a GGUF file.")
+    var model: String
+
+    @Option(help: "Attention: lambda, vanilla or streaming.")
+    var mode = "lambda"
+
+    @Option(name: .customLong("global"), help: "G: global tokens (lambda; the reference's perplexity runs use 100).")
+    var globals = 10
+
+    @Option(help: "L: local window (default: the model's max_position_embeddings).")
+    var local: Int?
+
+    @Option(help: "D: the distance global tokens are seen at (default L).")
+    var limit: Int?
+
+    @Option(help: "Also attend to the k best middle tokens (lambda; last query of each pass; keeps every key).")
+    var topK: Int?
+
+    @Option(help: "Distance the top-k middle tokens are scored and seen at.")
+    var topKDistance = 2048
+
+    @Option(help: "First layer (0-based) that uses the top-k middle tokens.")
+    var topKFromLayer = 4
+
+    @Option(help: "Tokens per forward pass when reading long inputs.")
+    var chunk = 512
+
+    func validate() throws {
+        guard AttentionMode(rawValue: mode) != nil else { throw ValidationError("--mode must be lambda, vanilla or streaming") }
+        if let l = local, l < 1 { throw ValidationError("--local must be positive") }
+        if globals < 0 { throw ValidationError("--global must not be negative") }
+        if chunk < 1 { throw ValidationError("--chunk must be positive") }
+        if topK != nil && mode != "lambda" { throw ValidationError("--top-k applies to --mode lambda") }
+    }
+
+    func options(mode m: AttentionMode? = nil) -> InfiniteOptions {
+        var o = InfiniteOptions()
+        o.mode = m ?? AttentionMode(rawValue: mode)!
+        o.globals = globals
+        o.local = local
+        o.limit = limit
+        o.topK = topK.map { TopKOptions(k: $0, distance: topKDistance, fromLayer: topKFromLayer) }
+        return o
+    }
+
+    func load(_ program: String) -> (LLaMAModel, Tokenizer) {
+        do { return try loadModel(model) } catch {
+            fatalLoad(program: program, path: model, problem: "\(error)", hint: "`make models` fetches SmolLM2; `make lm-infinite-small` trains the small model")
+        }
+    }
+}
+
+func parseModes(_ s: String) throws -> [AttentionMode] {
+    try s.split(separator: ",").map {
+        guard let m = AttentionMode(rawValue: String($0)) else { throw ValidationError("unknown mode '\($0)' (lambda, vanilla, streaming)") }
+        return m
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Complete each record's prompt: adds completion and completion_ids.")
+    @OptionGroup var m: ModelOptions
+    @Option(help: "Input field with the prompt.") var field = "prompt"
+    @Option(help: "Most new tokens (generation stops earlier at end of sequence).") var maxTokens = 128
+    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
+    @Option(help: "Nucleus sampling: keep the most likely tokens up to this probability mass.") var topP: Float = 1
+    @Flag(help: "Show tokens on stderr as they come.") var stream = false
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var io: IOOptions
+
+    func validate() throws {
+        if temperature < 0 { throw ValidationError("--temperature must not be negative") }
+        if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
+    }
+
+    func run() throws {
+        common.apply()
+        let (model, tok) = m.load("lm-infinite")
+        let lm = InfiniteLM(model: model, options: m.options())
+        let runner = JSONLRunner(program: "lm-infinite", io: io, common: common)
+        throw ExitCode(generateRecords(runner, lm: lm, tokenizer: tok, field: field, maxTokens: maxTokens,
+                                       sampler: Sampler(temperature: temperature, topP: topP, seed: common.seed), stream: stream))
+    }
+}
+
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Score each record's text: adds tokens and nll (mean nats per predicted token).")
+    @OptionGroup var m: ModelOptions
+    @Option(help: "Input field with the text.") var field = "text"
+    @Option(help: "Also add nll_by_position: the mean NLL per bucket of this many positions.") var byPosition: Int?
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var io: IOOptions
+
+    func run() throws {
+        common.apply()
+        let (model, tok) = m.load("lm-infinite")
+        let lm = InfiniteLM(model: model, options: m.options())
+        let runner = JSONLRunner(program: "lm-infinite", io: io, common: common)
+        throw ExitCode(scoreRecords(runner, lm: lm, tokenizer: tok, field: field, bucket: byPosition, chunk: m.chunk))
+    }
+}
+
+struct PasskeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "passkey",
+        abstract: "Passkey retrieval accuracy by prompt length and mode (the reference's prompts), as JSONL rows.")
+    @OptionGroup var m: ModelOptions
+    @Option(help: "Prompt lengths in tokens, comma-separated.") var lengths = "2048,4096,8192,16384"
+    @Option(help: "Prompts per length.") var samples = 20
+    @Option(help: "Modes to compare, comma-separated (overrides --mode).") var modes: String?
+    @Option(help: "Added to each length to seed numpy's RandomState (0 reproduces the reference's keys and depths).") var seed: UInt32 = 0
+    @Flag(help: "Count the instruction as the reference does (2 tokens: a bug there) when sizing prompts.") var referenceLengths = false
+    @Option(help: "Threads for BLAS and kernels.") var threads: Int?
+    @Flag(help: "Show progress on stderr.") var progress = false
+
+    func run() throws {
+        Threads.set(threads ?? Threads.physicalCores())
+        let ls = try lengths.split(separator: ",").map { s -> Int in
+            guard let v = Int(s), v > 0 else { throw ValidationError("bad length '\(s)'") }
+            return v
+        }
+        let ms = try modes.map(parseModes) ?? [AttentionMode(rawValue: m.mode)!]
+        let (model, tok) = m.load("lm-infinite")
+        let rows = try passkeyRows(model: model, tokenizer: tok, lengths: ls, modes: ms, options: m.options(), samples: samples,
+                                   seed: seed, referenceLengths: referenceLengths, chunk: m.chunk) { msg in
+            if progress { FileHandle.standardError.write(Data("\r\(msg)   ".utf8)) }
+        }
+        if progress { FileHandle.standardError.write(Data("\n".utf8)) }
+        for r in rows { print(r.jsonText) }
+    }
+}
+
+struct Perplexity: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "NLL by position bucket over a long text for each mode (JSONL), and a PNG plot.")
+    @OptionGroup var m: ModelOptions
+    @Option(help: "A UTF-8 text file.") var text: String
+    @Option(help: "Tokens of the text to score.") var maxLength: Int
+    @Option(help: "Positions per bucket (default max-length / 64).") var bucket: Int?
+    @Option(help: "Modes, comma-separated.") var modes = "lambda,vanilla,streaming"
+    @Option(help: "Write the curves as a PNG line plot.") var plot: String?
+    @Option(help: "Plot title.") var title = "NLL by position"
+    @Option(help: "Threads for BLAS and kernels.") var threads: Int?
+    @Flag(help: "Show progress on stderr.") var progress = false
+
+    func run() throws {
+        Threads.set(threads ?? Threads.physicalCores())
+        guard let body = try? String(contentsOfFile: text, encoding: .utf8) else {
+            fatalLoad(program: "lm-infinite", path: text, problem: "cannot read as UTF-8 text")
+        }
+        let (model, tok) = m.load("lm-infinite")
+        let b = bucket ?? max(1, maxLength / 64)
+        let curves = try perplexityCurves(model: model, tokenizer: tok, text: body, maxLength: maxLength, bucket: b,
+                                          modes: try parseModes(modes), options: m.options(), chunk: m.chunk) { msg in
+            if progress { FileHandle.standardError.write(Data("\(msg)\n".utf8)) }
+        }
+        for c in curves {
+            for (k, nll) in c.result.buckets.enumerated() where c.result.bucketCounts[k] > 0 {
+                var r = Record()
+                r.set("mode", string: c.mode)
+                r.set("from", int: k * b)
+                r.set("to", int: (k + 1) * b)
+                try r.set("nll", double: nll)
+                r.set("count", int: c.result.bucketCounts[k])
+                print(r.jsonText)
+            }
+        }
+        if let plot {
+            let trained = m.local ?? model.config.maxPositionEmbeddings
+            try perplexityPlot(curves, bucket: b, trainedLength: trained, title: title).render().writePNG(to: plot)
+        }
+    }
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a small byte-level LLaMA on a text file (our runtime, autograd) and save it as a transformers-loadable directory.")
+    @Option(help: "Training text (UTF-8); the last 10% is held out for validation.") var text: String
+    @Option(help: "Output model directory.") var out: String
+    @Option(help: "Trained context length.") var context = 256
+    @Option(help: "Decoder layers.") var layers = 4
+    @Option(help: "Hidden size.") var hidden = 256
+    @Option(help: "Attention heads.") var heads = 8
+    @Option(help: "Key/value heads.") var kvHeads = 4
+    @Option(help: "Optimizer steps.") var steps = 1500
+    @Option(help: "Sequences per step.") var batch = 16
+    @Option(help: "Peak learning rate (AdamW, cosine schedule with warm-up).") var lr: Float = 3e-3
+    @Option(help: "Write the training log (JSONL) here.") var log: String?
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Threads.") var threads: Int?
+
+    func run() throws {
+        Threads.set(threads ?? Threads.physicalCores())
+        guard let data = FileManager.default.contents(atPath: text) else { fatalLoad(program: "lm-infinite", path: text, problem: "cannot read") }
+        var o = SmallLMOptions()
+        (o.context, o.layers, o.hidden, o.heads, o.kvHeads, o.steps, o.batch, o.lr, o.seed) =
+            (context, layers, hidden, heads, kvHeads, steps, batch, lr, seed)
+        o.intermediate = (hidden * 8 / 3 + 15) / 16 * 16
+        let logHandle = log.map { path -> FileHandle in
+            FileManager.default.createFile(atPath: path, contents: nil)
+            return FileHandle(forWritingAtPath: path)!
+        }
+        _ = try trainSmallLM(text: [UInt8](data), options: o, out: out) { e in
+            var r = Record()
+            r.set("step", int: e.step)
+            try? r.set("loss", float: e.loss)
+            try? r.set("lr", float: e.lr)
+            try? r.set("seconds", double: (e.seconds * 10).rounded() / 10)
+            if let v = e.validNLL { try? r.set("valid_nll", double: v) }
+            logHandle?.write(Data((r.jsonText + "\n").utf8))
+            if e.step % 10 == 0 || e.validNLL != nil {
+                FileHandle.standardError.write(Data("\rstep \(e.step)/\(o.steps) loss \(String(format: "%.3f", e.loss))\(e.validNLL.map { String(format: " valid %.3f", $0) } ?? "")   ".utf8))
+            }
+        }
+        FileHandle.standardError.write(Data("\nsaved \(out)\n".utf8))
+    }
+}
+
+LMInfinite.main()
