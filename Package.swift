@@ -59,6 +59,8 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .executableTarget(name: "model-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/ModelBench",
                           swiftSettings: swiftSettings),
+        .executableTarget(name: "lm-infinite-bench", dependencies: ["Runtime", "BenchSupport", "LMInfiniteCore"],
+                          path: "Benchmarks/LMInfiniteBench", swiftSettings: swiftSettings),
 
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests"),
         // Tool tests run the built binaries on real JSONL (they depend on the executables so those get built).

@@ -83,11 +83,13 @@ public struct LinePlot: Sendable {
         c.clip = (left, top, right, bottom)
         for (i, s) in series.enumerated() {
             let color = LinePlot.palette[i % LinePlot.palette.count]
+            // Earlier series drawn wider, so lines that coincide stay visible.
+            let lineWidth = max(1.5, 4.5 - 1.0 * Double(i))
             var last: (Double, Double)?
             for p in s.points {
                 guard p.x.isFinite && p.y.isFinite else { last = nil; continue }
                 let cur = (px(p.x), py(p.y))
-                if let l = last { c.line(l.0, l.1, cur.0, cur.1, color, width: 2) } else { c.dot(cur.0, cur.1, color) }
+                if let l = last { c.line(l.0, l.1, cur.0, cur.1, color, width: lineWidth) } else { c.dot(cur.0, cur.1, color) }
                 last = cur
             }
         }

@@ -77,17 +77,46 @@ public func passkeyRows(model: LLaMAModel, tokenizer: Tokenizer, lengths: [Int],
     return rows
 }
 
-/// NLL by position bucket of the first `maxLength` tokens of `text`, for each mode.
+/// NLL by position bucket over `documents` consecutive stretches of `maxLength` tokens of `text`
+/// (averaging over several stretches separates the effect of position from that of the text), for
+/// each mode, and optionally for lambda without global tokens (the G = 0 ablation).
 public func perplexityCurves(model: LLaMAModel, tokenizer: Tokenizer, text: String, maxLength: Int, bucket: Int,
-                             modes: [AttentionMode], options: InfiniteOptions, chunk: Int,
+                             documents: Int = 1, modes: [AttentionMode], withoutGlobals: Bool = false,
+                             options: InfiniteOptions, chunk: Int,
                              progress: (String) -> Void) throws -> [(mode: String, result: ScoreResult)] {
-    let ids = Array(try tokenizer.encode(text).ids.prefix(maxLength))
-    guard ids.count >= 2 else { throw RecordError("the text has fewer than 2 tokens") }
-    return modes.map { mode in
+    let all = try tokenizer.encode(text).ids
+    guard all.count >= documents * maxLength || (documents == 1 && all.count >= 2) else {
+        throw RecordError("the text has \(all.count) tokens, fewer than \(documents) × \(maxLength)")
+    }
+    let docs = (0..<documents).map { d in Array(all[(d * maxLength)..<min(all.count, (d + 1) * maxLength)]) }
+    var runs: [(String, InfiniteOptions)] = modes.map { mode in
         var o = options
         o.mode = mode
-        progress("perplexity: \(mode.rawValue) over \(ids.count) tokens")
-        return (mode.rawValue, score(InfiniteLM(model: model, options: o), ids: ids, bucket: bucket, chunk: chunk))
+        return (mode.rawValue, o)
+    }
+    if withoutGlobals {
+        var o = options
+        o.mode = .lambda
+        o.globals = 0
+        runs.append(("lambda, G=0", o))
+    }
+    return runs.map { name, o in
+        let lm = InfiniteLM(model: model, options: o)
+        var total = 0.0, count = 0, sums: [Double] = [], counts: [Int] = []
+        for (d, ids) in docs.enumerated() {
+            progress("perplexity: \(name), stretch \(d + 1)/\(docs.count) of \(ids.count) tokens")
+            let r = score(lm, ids: ids, bucket: bucket, chunk: chunk)
+            total += r.nll * Double(r.tokens)
+            count += r.tokens
+            for (k, c) in r.bucketCounts.enumerated() {
+                while sums.count <= k { sums.append(0); counts.append(0) }
+                sums[k] += r.buckets[k] * Double(c)
+                counts[k] += c
+            }
+        }
+        let merged = ScoreResult(tokens: count, nll: total / Double(max(count, 1)),
+                                 buckets: zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan }, bucketCounts: counts)
+        return (name, merged)
     }
 }
 
@@ -99,9 +128,9 @@ public func perplexityPlot(_ curves: [(mode: String, result: ScoreResult)], buck
     var plot = LinePlot(title: title, xLabel: "position (tokens)", yLabel: "NLL per token (nats)", series: series)
     plot.markers = [(Double(trainedLength), "trained length \(trainedLength)")]
     let ys = series.flatMap(\.points).map(\.y).filter(\.isFinite)
-    if let lo = ys.min(), let inLength = curves.first(where: { $0.mode == "lambda" })?.result.nll, inLength.isFinite {
+    if let lo = ys.min(), let inLength = curves.first(where: { $0.mode.hasPrefix("lambda") })?.result.nll, inLength.isFinite {
         // Keep the interesting range readable when vanilla explodes.
-        plot.yRange = (max(0, lo - 0.2))...(max(lo + 1, min(ys.max() ?? lo + 1, inLength * 3)))
+        plot.yRange = (max(0, lo - 0.2))...(max(lo + 1, min(ys.max() ?? lo + 1, inLength * 6)))
     }
     return plot
 }

@@ -12,7 +12,7 @@ import Runtime
 final class WindowCache {
     let layers: Int, kvHeads: Int, headDim: Int
     let window: Int, globals: Int
-    /// ring[layer]: [window, Hkv, D]; slot s holds the key (rotated) / value of the latest position ≡ s mod window.
+    /// ring[layer]: [≤ window, Hkv, D]; slot s holds the key (rotated) / value of the latest position ≡ s mod window.
     var ringK: [Tensor], ringV: [Tensor]
     /// global[layer]: [globals, Hkv, D]; row j holds token j (j < globals).
     var globalK: [Tensor], globalV: [Tensor]
@@ -22,8 +22,9 @@ final class WindowCache {
     init(layers: Int, kvHeads: Int, headDim: Int, window: Int, globals: Int) {
         (self.layers, self.kvHeads, self.headDim, self.window, self.globals) = (layers, kvHeads, headDim, window, globals)
         let row = [kvHeads, headDim]
-        ringK = (0..<layers).map { _ in Tensor.zeros([window] + row) }
-        ringV = (0..<layers).map { _ in Tensor.zeros([window] + row) }
+        // The ring grows (doubling) up to `window` rows as tokens arrive: short inputs stay small.
+        ringK = (0..<layers).map { _ in Tensor.zeros([min(window, 64)] + row) }
+        ringV = (0..<layers).map { _ in Tensor.zeros([min(window, 64)] + row) }
         globalK = (0..<layers).map { _ in Tensor.zeros([max(globals, 1)] + row) }
         globalV = (0..<layers).map { _ in Tensor.zeros([max(globals, 1)] + row) }
     }
@@ -43,6 +44,16 @@ final class WindowCache {
     /// [start, start + n) of `layer` into the ring, and the global rows among them.
     func store(layer: Int, start: Int, n: Int, rotatedK: Tensor, rawK: Tensor, v: Tensor, globalK gk: Tensor?) {
         let r = rowSize
+        let rows = ringK[layer].shape[0]
+        if rows < window && start + n > rows {
+            // Until the first `window` tokens have arrived slot j is row j: grow, keeping rows.
+            let grown = min(window, max(2 * rows, start + n))
+            for buf in [\WindowCache.ringK, \WindowCache.ringV] {
+                let t = Tensor.zeros([grown, kvHeads, headDim])
+                t.data.update(from: self[keyPath: buf][layer].data, count: rows * r)
+                self[keyPath: buf][layer] = t
+            }
+        }
         for i in 0..<n {
             let j = start + i, slot = j % window
             (ringK[layer].data + slot * r).update(from: rotatedK.data + i * r, count: r)

@@ -161,7 +161,9 @@ struct Perplexity: ParsableCommand {
     @Option(help: "A UTF-8 text file.") var text: String
     @Option(help: "Tokens of the text to score.") var maxLength: Int
     @Option(help: "Positions per bucket (default max-length / 64).") var bucket: Int?
+    @Option(help: "Average over this many consecutive stretches of max-length tokens of the text.") var documents = 1
     @Option(help: "Modes, comma-separated.") var modes = "lambda,vanilla,streaming"
+    @Flag(help: "Add lambda with no global tokens (G = 0), the paper's ablation.") var withG0 = false
     @Option(help: "Write the curves as a PNG line plot.") var plot: String?
     @Option(help: "Plot title.") var title = "NLL by position"
     @Option(help: "Threads for BLAS and kernels.") var threads: Int?
@@ -175,7 +177,9 @@ struct Perplexity: ParsableCommand {
         let (model, tok) = m.load("lm-infinite")
         let b = bucket ?? max(1, maxLength / 64)
         let curves = try perplexityCurves(model: model, tokenizer: tok, text: body, maxLength: maxLength, bucket: b,
-                                          modes: try parseModes(modes), options: m.options(), chunk: m.chunk) { msg in
+                                          documents: documents, modes: try parseModes(modes), withoutGlobals: withG0,
+                                          options: m.options(),
+                                          chunk: m.chunk) { msg in
             if progress { FileHandle.standardError.write(Data("\(msg)\n".utf8)) }
         }
         for c in curves {
@@ -186,6 +190,7 @@ struct Perplexity: ParsableCommand {
                 r.set("to", int: (k + 1) * b)
                 try r.set("nll", double: nll)
                 r.set("count", int: c.result.bucketCounts[k])
+                r.set("documents", int: documents)
                 print(r.jsonText)
             }
         }
