@@ -156,10 +156,17 @@ public final class LLaMAModel: Module {
         if logits == .last && t > 1 { x = x.slice(axis: 1, t - 1, t) }
         x = model.norm(x)
         if logits == .none { return x }
-        return lmHead.map { $0(x) } ?? matmul(x, model.embedTokens.weight, transposeB: true)
+        return lmHead.map { $0(x) } ?? matmul(x, resolved(model.embedTokens.weight), transposeB: true)
     }
 
     public var layers: [LLaMADecoderLayer] { model.layers }
+
+    /// Logits for a few vocabulary entries only: hidden [B, T, H] (final normalized states, from
+    /// `logits: .none`) → [B, T, rows.count]. Label-word scoring needs no full output projection.
+    public func logits(hidden: Tensor, rows: [Int]) -> Tensor {
+        let w = resolvedRows(lmHead?.weight ?? model.embedTokens.weight, rows)
+        return matmul(hidden, w, transposeB: true)
+    }
 
     /// A cache for `batch` sequences sized for `capacity` tokens (it grows if needed).
     public func makeCache(batch: Int = 1, capacity: Int = 256) -> KVCache {

@@ -68,6 +68,9 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
         }
         withExtendedLifetime(scores) {}
     }
+    propagate(out, [q, k, v]) {
+        attentionTangent(q, k, v, tk: tk, mask: mask, scale: s)
+    }
     guard let probs else { return out }
     return record(out, "attention", [q, k, v]) { g in
         let gq = Tensor.zeros(q.shape), gk = Tensor.zeros(k.shape), gv = Tensor.zeros(v.shape)
@@ -108,4 +111,38 @@ func maskedSoftmaxRows(_ sp: UnsafeMutablePointer<Float>, rows: Int, cols: Int, 
         if let pad { for j in 0..<cols where !pad[j] { row[j] = -.infinity } }
         softmaxRow(row, row, cols)
     }
+}
+
+/// Forward mode: dO = dP V + P dV with dP = P ⊙ (dS − rowsum(P ⊙ dS)), dS = scale·(dQ Kᵀ + Q dKᵀ);
+/// missing tangents are zero. P is recomputed per (batch, head).
+func attentionTangent(_ q: Tensor, _ k: Tensor, _ v: Tensor, tk: Int, mask: AttentionMask, scale s: Float) -> Tensor {
+    let (b, tq, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+    let (tcap, hkv) = (k.shape[1], k.shape[2])
+    let group = h / hkv, qRow = h * d, kRow = hkv * d
+    let out = Tensor.zeros(q.shape)
+    let p = Tensor(uninitializedShape: [tq, max(tk, 1)]), ds = Tensor(uninitializedShape: [tq, max(tk, 1)])
+    let dq = q.tangent, dk = k.tangent, dv = v.tangent
+    for bi in 0..<b {
+        for hi in 0..<h {
+            let kh = hi / group
+            let qo = bi * tq * qRow + hi * d, ko = bi * tcap * kRow + kh * d
+            gemm(false, true, tq, tk, d, q.data + qo, qRow, k.data + ko, kRow, p.data, tk, alpha: s)
+            maskedSoftmaxRows(p.data, rows: tq, cols: tk, mask: mask, batch: bi)
+            let o = out.data + qo
+            if dq != nil || dk != nil {
+                var beta: Float = 0
+                if let dq { gemm(false, true, tq, tk, d, dq.data + qo, qRow, k.data + ko, kRow, ds.data, tk, alpha: s); beta = 1 }
+                if let dk { gemm(false, true, tq, tk, d, q.data + qo, qRow, dk.data + ko, kRow, ds.data, tk, alpha: s, beta: beta) }
+                for i in 0..<tq {
+                    let pr = p.data + i * tk, dr = ds.data + i * tk
+                    var dot: Float = 0
+                    for j in 0..<tk where pr[j] > 0 { dot += pr[j] * dr[j] }
+                    for j in 0..<tk { dr[j] = pr[j] > 0 ? pr[j] * (dr[j] - dot) : 0 }
+                }
+                gemm(false, false, tq, d, tk, ds.data, tk, v.data + ko, kRow, o, qRow, beta: 1)
+            }
+            if let dv { gemm(false, false, tq, d, tk, p.data, tk, dv.data + ko, kRow, o, qRow, beta: 1) }
+        }
+    }
+    return out
 }

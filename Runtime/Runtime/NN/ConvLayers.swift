@@ -19,7 +19,7 @@ public final class Conv1d: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        conv1d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+        conv1d(x, weight: resolved(weight), bias: bias.map(resolved), stride: stride, padding: padding, dilation: dilation,
                groups: groups, causal: causal)
     }
 }
@@ -49,6 +49,6 @@ public final class Conv2d: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        conv2d(x, weight: resolved(weight), bias: bias.map(resolved), stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
 }

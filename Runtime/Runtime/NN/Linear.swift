@@ -33,8 +33,8 @@ public final class Linear: Module, UnaryLayer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == inFeatures, "Linear: input \(x.shape) for \(inFeatures) input features")
-        var y = matmul(x, weight, transposeB: true)
-        if let bias { y = y + bias }
+        var y = matmul(x, resolved(weight), transposeB: true)
+        if let bias { y = y + resolved(bias) }
         if let lora { y = y + lora(x) }
         return y
     }
@@ -62,6 +62,6 @@ public final class Embedding: Module {
     public func callAsFunction(_ ids: [Int], shape: [Int]? = nil) -> Tensor {
         let s = shape ?? [ids.count]
         precondition(Tensor.elementCount(s) == ids.count, "Embedding: \(ids.count) ids for shape \(s)")
-        return weight.indexSelect(axis: 0, ids).reshaped(s + [dim])
+        return resolvedRows(weight, ids).reshaped(s + [dim])
     }
 }

@@ -51,8 +51,8 @@ public final class LoRA: Module {
 
     /// (α/r)·B A dropout(x) for x [..., in].
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let h = matmul(dropout.map { $0(x) } ?? x, a, transposeB: true)
-        return scale(matmul(h, b, transposeB: true), scaling)
+        let h = matmul(dropout.map { $0(x) } ?? x, resolved(a), transposeB: true)
+        return scale(matmul(h, resolved(b), transposeB: true), scaling)
     }
 
     /// The dense update (α/r)·B A [out, in].

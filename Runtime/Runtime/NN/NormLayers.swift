@@ -21,7 +21,7 @@ public final class LayerNorm: Module, UnaryLayer {
         super.init()
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(x, weight: weight, bias: bias, eps: eps) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(x, weight: weight.map(resolved), bias: bias.map(resolved), eps: eps) }
 }
 
 /// RMSNorm over the last axis (LLaMA's); weight 1 at start.
@@ -41,7 +41,7 @@ public final class RMSNorm: Module, UnaryLayer {
         super.init()
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { rmsNorm(x, weight: weight, eps: eps) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { rmsNorm(x, weight: resolved(weight), eps: eps) }
 }
 
 /// BatchNorm over the channel axis 1 of [N, C], [N, C, L] or [N, C, H, W] (nn.BatchNorm1d/2d).
@@ -75,7 +75,7 @@ public final class BatchNorm: Module, UnaryLayer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         if isTraining, let n = numBatchesTracked { n.data[0] += 1 }
-        return batchNorm(x, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+        return batchNorm(x, runningMean: runningMean, runningVar: runningVar, weight: weight.map(resolved), bias: bias.map(resolved),
                          training: isTraining, momentum: momentum, eps: eps)
     }
 }

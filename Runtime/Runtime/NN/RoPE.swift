@@ -121,6 +121,7 @@ public func applyRoPE(_ x: Tensor, cos: Tensor, sin: Tensor) -> Tensor {
     precondition(cos.shape == [t, d] && sin.shape == [t, d], "applyRoPE: tables \(cos.shape) for \(x.shape)")
     let out = Tensor(uninitializedShape: x.shape)
     rotate(x.data, out.data, cos.data, sin.data, b: b, t: t, h: h, d: d, inverse: false)
+    propagate(out, [x]) { applyRoPE(x.tangent!, cos: cos, sin: sin) }
     return record(out, "rope", [x]) { g in
         let gx = Tensor(uninitializedShape: g.shape)
         rotate(g.data, gx.data, cos.data, sin.data, b: b, t: t, h: h, d: d, inverse: true)

@@ -3,11 +3,13 @@ import Foundation
 
 public func relu(_ x: Tensor) -> Tensor {
     let out = mapKernel(x) { Swift.max($0, 0) }
+    propagate(out, [x]) { zipKernel(x.tangent!, x) { d, v in v > 0 ? d : 0 } }
     return record(out, "relu", [x]) { g in [zipKernel(g, x) { d, v in v > 0 ? d : 0 }] }
 }
 
 public func leakyRelu(_ x: Tensor, slope: Float = 0.01) -> Tensor {
     let out = mapKernel(x) { $0 > 0 ? $0 : slope * $0 }
+    propagate(out, [x]) { zipKernel(x.tangent!, x) { d, v in v > 0 ? d : slope * d } }
     return record(out, "leakyRelu", [x]) { g in [zipKernel(g, x) { d, v in v > 0 ? d : slope * d }] }
 }
 
@@ -26,12 +28,14 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .none) -> Tenso
     switch approximation {
     case .none:
         let out = vectorMap(x) { v in 0.5 * v * (1 + verf(v * invSqrt2)) }
+        propagate(out, [x]) { vectorZip(x.tangent!, x) { d, v in d * (0.5 * (1 + verf(v * invSqrt2)) + v * invSqrt2Pi * vexp(-0.5 * v * v)) } }
         return record(out, "gelu", [x]) { g in
             // Φ(x) + x φ(x)
             [vectorZip(g, x) { d, v in d * (0.5 * (1 + verf(v * invSqrt2)) + v * invSqrt2Pi * vexp(-0.5 * v * v)) }]
         }
     case .tanh:
         let out = mapKernel(x) { v in 0.5 * v * (1 + Foundation.tanh(sqrt2OverPi * (v + 0.044715 * v * v * v))) }
+        propagate(out, [x]) { zipKernel(x.tangent!, x) { d, v in let u = sqrt2OverPi * (v + 0.044715 * v * v * v); let t = Foundation.tanh(u); return d * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * sqrt2OverPi * (1 + 3 * 0.044715 * v * v)) } }
         return record(out, "gelu_tanh", [x]) { g in
             [zipKernel(g, x) { d, v in
                 let u = sqrt2OverPi * (v + 0.044715 * v * v * v)
@@ -53,18 +57,21 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .none) -> Tenso
 public func sigmoid(_ x: Tensor) -> Tensor {
     let out = vectorMap(x, vsigmoid)
     let y = out.detach()
+    propagate(out, [x]) { vectorZip(x.tangent!, y) { d, s in d * s * (1 - s) } }
     return record(out, "sigmoid", [x]) { g in [vectorZip(g, y) { d, s in d * s * (1 - s) }] }
 }
 
 public func tanh(_ x: Tensor) -> Tensor {
     let out = mapKernel(x) { Foundation.tanh($0) }
     let y = out.detach()
+    propagate(out, [x]) { zipKernel(x.tangent!, y) { d, t in d * (1 - t * t) } }
     return record(out, "tanh", [x]) { g in [zipKernel(g, y) { d, t in d * (1 - t * t) }] }
 }
 
 /// x σ(x) (also called swish).
 public func silu(_ x: Tensor) -> Tensor {
     let out = vectorMap(x) { v in v * vsigmoid(v) }
+    propagate(out, [x]) { vectorZip(x.tangent!, x) { d, v in let s = vsigmoid(v); return d * s * (1 + v * (1 - s)) } }
     return record(out, "silu", [x]) { g in
         [vectorZip(g, x) { d, v in let s = vsigmoid(v); return d * s * (1 + v * (1 - s)) }]
     }

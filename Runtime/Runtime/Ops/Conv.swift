@@ -110,6 +110,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry geo: Con
     }
     var inputs = [x, weight]
     if let bias { inputs.append(bias) }
+    noTangentRule("conv2d", x, weight, bias ?? x)
     return record(out, "conv2d", inputs) { g in
         let gx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
         let gw = Tensor.zeros(weight.shape)

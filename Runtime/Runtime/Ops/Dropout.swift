@@ -10,5 +10,6 @@ public func dropout(_ x: Tensor, p: Float, training: Bool, generator: RandomGene
     let m = mask.data
     for i in 0..<mask.count { m[i] = m[i] >= p ? keep : 0 }
     let out = zipKernel(x, mask, *)
+    propagate(out, [x]) { mul(x.tangent!, mask) }
     return record(out, "dropout", [x]) { g in [mul(g, mask)] }
 }

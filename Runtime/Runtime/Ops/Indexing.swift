@@ -19,6 +19,7 @@ extension Tensor {
             }
         }
         let inShape = shape
+        propagate(out, [self]) { self.tangent!.indexSelect(axis: ax, indices) }
         return record(out, "indexSelect", [self]) { g in
             let gi = Tensor.zeros(inShape)
             let gp = g.data, dst = gi.data
@@ -53,6 +54,7 @@ extension Tensor {
             }
         }
         let inShape = shape
+        propagate(out, [self]) { self.tangent!.gather(axis: ax, indices: indices, indexShape: indexShape) }
         return record(out, "gather", [self]) { g in
             [scatterAdd(Tensor.zeros(inShape), axis: ax, indices: indices, source: g)]
         }
@@ -62,6 +64,7 @@ extension Tensor {
     public func maskedFill(_ mask: Tensor, _ value: Float) -> Tensor {
         precondition(broadcastShape(shape, mask.shape) == shape, "maskedFill: mask \(mask.shape) does not broadcast to \(shape)")
         let out = zipKernel(self, mask) { x, m in m != 0 ? value : x }
+        propagate(out, [self]) { zipKernel(self.tangent!, mask) { x, m in m != 0 ? 0 : x } }
         return record(out, "maskedFill", [self]) { g in [zipKernel(g, mask) { x, m in m != 0 ? 0 : x }] }
     }
 }
@@ -87,6 +90,7 @@ public func scatterAdd(_ base: Tensor, axis: Int, indices: [Int], source: Tensor
             }
         }
     }
+    propagate(out, [base, source]) { scatterAdd(base.tangent ?? Tensor.zeros(base.shape), axis: ax, indices: indices, source: source.tangent ?? Tensor.zeros(source.shape)) }
     return record(out, "scatterAdd", [base, source]) { g in
         [g, source.requiresGrad ? g.gather(axis: ax, indices: indices, indexShape: ishape) : nil]
     }
@@ -97,6 +101,7 @@ public func `where`(_ cond: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
     let shape = broadcastShape(broadcastShape(cond.shape, a.shape), b.shape)
     let c = cond.broadcasted(to: shape).detach()
     let out = zipKernel(zipKernel(c, a) { m, x in m != 0 ? x : 0 }, zipKernel(c, b) { m, y in m != 0 ? 0 : y }, +)
+    propagate(out, [a, b]) { tangentSum(tangentIn(a, shape).map { zipKernel($0, c) { x, m in m != 0 ? x : 0 } }, tangentIn(b, shape).map { zipKernel($0, c) { x, m in m != 0 ? 0 : x } }) }
     return record(out, "where", [a, b]) { g in
         [a.requiresGrad ? sumToShape(zipKernel(g, c) { x, m in m != 0 ? x : 0 }, a.shape) : nil,
          b.requiresGrad ? sumToShape(zipKernel(g, c) { x, m in m != 0 ? 0 : x }, b.shape) : nil]

@@ -61,6 +61,7 @@ public func bceWithLogits(_ logits: Tensor, targets: Tensor, posWeight: Tensor? 
 /// log(1 + exp(x)), stable.
 public func softplus(_ x: Tensor) -> Tensor {
     let out = mapKernel(x) { v in Swift.max(v, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(v))) }
+    propagate(out, [x]) { mul(x.tangent!, sigmoid(x.detach())) }
     return record(out, "softplus", [x]) { g in [mul(g, sigmoid(x))] }
 }
 
@@ -79,6 +80,7 @@ public func klDivergence(input: Tensor, target: Tensor, logTarget: Bool = false,
 /// x·log x with 0·log 0 = 0; gradient log x + 1.
 public func xlogx(_ x: Tensor) -> Tensor {
     let out = mapKernel(x) { $0 > 0 ? $0 * Foundation.log($0) : 0 }
+    propagate(out, [x]) { mul(x.tangent!, mapKernel(x) { $0 > 0 ? Foundation.log($0) + 1 : 0 }) }
     return record(out, "xlogx", [x]) { g in [mul(g, mapKernel(x) { $0 > 0 ? Foundation.log($0) + 1 : 0 })] }
 }
 

@@ -57,6 +57,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         }
     }
 
+    propagate(out, [a, b]) { tangentSum(a.tangent.map { matmul($0, b.detach(), transposeA: transposeA, transposeB: transposeB) }, b.tangent.map { matmul(a.detach(), $0, transposeA: transposeA, transposeB: transposeB) }) }
+
     return record(out, "matmul", [a, b]) { g in
         var ga: Tensor? = nil, gb: Tensor? = nil
         if a.requiresGrad {

@@ -21,6 +21,7 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
     var inputs = [x]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
+    propagate(out, inputs) { normTangent(x.tangent, xhat: xhat, rstd: rstd, weight: weight, bias: bias, d: d, centered: true) }
     return record(out, "layerNorm", inputs) { g in
         let (gx, gw, gb) = normBackward(g, xhat: xhat, rstd: rstd, weight: weight, d: d, centered: true)
         var grads: [Tensor?] = [gx]
@@ -49,6 +50,7 @@ public func rmsNorm(_ x: Tensor, weight: Tensor?, eps: Float = 1e-6) -> Tensor {
         if let w { for j in 0..<d { o[j] = h[j] * w[j] } } else { o.update(from: h, count: d) }
     }
     let inputs = weight.map { [x, $0] } ?? [x]
+    propagate(out, inputs) { normTangent(x.tangent, xhat: xhat, rstd: rstd, weight: weight, bias: nil, d: d, centered: false) }
     return record(out, "rmsNorm", inputs) { g in
         let (gx, gw, _) = normBackward(g, xhat: xhat, rstd: rstd, weight: weight, d: d, centered: false)
         return weight == nil ? [gx] : [gx, gw]
@@ -79,6 +81,28 @@ private func layerNormRows(_ px: UnsafeMutablePointer<Float>, _ po: UnsafeMutabl
             }
         }
     }
+}
+
+/// Tangent of a row norm: dx̂ = r (dx − mean(dx) − x̂ mean(x̂ dx)) (RMSNorm drops mean(dx));
+/// dy = dx̂ w + x̂ dw + db.
+private func normTangent(_ tx: Tensor?, xhat: Tensor, rstd: [Float], weight: Tensor?, bias: Tensor?, d: Int,
+                         centered: Bool) -> Tensor {
+    var out = Tensor.zeros(xhat.shape)
+    if let tx {
+        let rows = rstd.count, o = out.data, t = tx.data, h = xhat.data
+        for r in 0..<rows {
+            let tr = t + r * d, hr = h + r * d, orow = o + r * d
+            var mean: Float = 0, dot: Float = 0
+            for j in 0..<d { mean += tr[j]; dot += hr[j] * tr[j] }
+            mean = centered ? mean / Float(d) : 0
+            dot /= Float(d)
+            for j in 0..<d { orow[j] = rstd[r] * (tr[j] - mean - hr[j] * dot) }
+        }
+        if let weight { out = mul(out, weight.detach()) }
+    }
+    if let tw = weight?.tangent { out = add(out, mul(xhat, tw)) }
+    if let tb = bias?.tangent { out = add(out, tb) }
+    return out
 }
 
 /// Shared backward of the row norms (see the header).
@@ -149,6 +173,7 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor?, runningVar: Tensor?, we
     var inputs = [x]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
+    noTangentRule("batchNorm", x, weight ?? x, bias ?? x)
     return record(out, "batchNorm", inputs) { g in
         let gx = Tensor(uninitializedShape: x.shape), gw = Tensor.zeros([c]), gb = Tensor.zeros([c])
         let pg = g.data, pgx = gx.data, ph = xhat.data, w = weight?.data

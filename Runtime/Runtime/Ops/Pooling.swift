@@ -63,6 +63,7 @@ func pool2d(_ x: Tensor, rows: PoolAxis, cols: PoolAxis, mode: PoolMode, countPa
         }
     }
     let shape = x.shape
+    noTangentRule("pool2d", x)
     return record(out, mode == .max ? "maxPool2d" : "avgPool2d", [x]) { g in
         let gx = Tensor.zeros(shape)
         let pg = g.data, d = gx.data

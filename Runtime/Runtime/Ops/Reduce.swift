@@ -25,6 +25,7 @@ extension Tensor {
         for i in 0..<count { acc += Double(p[i]) }
         let out = Tensor(scalar: Float(acc))
         let s = shape
+        propagate(out, [self]) { self.tangent!.sum() }
         return record(out, "sum", [self]) { g in [g.reshaped(Array(repeating: 1, count: s.count)).broadcasted(to: s)] }
     }
 
@@ -56,6 +57,7 @@ extension Tensor {
             }
         }
         let s = shape, kept = reducedShape(shape, ax, keepDims: true)
+        propagate(out, [self]) { self.tangent!.sum(axis: ax, keepDims: keepDims) }
         return record(out, "sum", [self]) { g in [g.reshaped(kept).broadcasted(to: s)] }
     }
 
@@ -106,6 +108,7 @@ extension Tensor {
             o[m] = p[(r * n + j) * inner + k]
         }
         let s = shape
+        propagate(out, [self]) { self.tangent!.gather(axis: ax, indices: idx, indexShape: reducedShape(shape, ax, keepDims: true)).reshaped(out.shape) }
         return record(out, largest ? "max" : "min", [self]) { g in
             let gi = Tensor.zeros(s)
             let gp = g.data, dst = gi.data
@@ -135,6 +138,7 @@ extension Tensor {
         }
         let kept = reducedShape(shape, ax, keepDims: true)
         let y = out.detach()
+        propagate(out, [self]) { mul(self.tangent!, exp(sub(self.detach(), y.reshaped(kept)))).sum(axis: ax, keepDims: keepDims) }
         return record(out, "logsumexp", [self]) { g in
             // d/dx = softmax(x) = exp(x - lse)
             [mul(g.reshaped(kept), exp(sub(self.detach(), y.reshaped(kept))))]

@@ -16,6 +16,7 @@ extension Tensor {
             else { let v = p[oa]; for j in 0..<inner { o[oo + j] = v } }
         }
         let s = shape
+        propagate(out, [self]) { self.tangent!.broadcasted(to: target) }
         return record(out, "broadcast", [self]) { g in [sumToShape(g, s)] }
     }
 
@@ -46,6 +47,7 @@ extension Tensor {
         }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, a) in order.enumerated() { inverse[a] = i }
+        propagate(out, [self]) { self.tangent!.permuted(order) }
         return record(out, "permute", [self]) { g in [g.permuted(inverse)] }
     }
 
@@ -82,6 +84,7 @@ extension Tensor {
             }
         }
         let inShape = shape
+        propagate(out, [self]) { self.tangent!.slice(axis: ax, start, end, step: step) }
         return record(out, "slice", [self]) { g in
             let gi = Tensor.zeros(inShape)
             let gp = g.data, dst = gi.data
@@ -141,6 +144,7 @@ public func concat(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
         }
         start += len
     }
+    propagate(out, tensors) { concat(tensors.map { $0.tangent ?? Tensor.zeros($0.shape) }, axis: ax) }
     return record(out, "concat", tensors) { g in g.split(sizes, axis: ax) }
 }
 

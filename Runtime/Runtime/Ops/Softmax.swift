@@ -10,6 +10,7 @@ public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let out = Tensor(uninitializedShape: x.shape)
     softmaxRows(x.data, out.data, outer: outer, n: n, inner: inner, log: false)
     let y = out.detach()
+    propagate(out, [x]) { mul(y, sub(x.tangent!, mul(x.tangent!, y).sum(axis: ax, keepDims: true))) }
     return record(out, "softmax", [x]) { g in
         let gi = Tensor(uninitializedShape: g.shape)
         let gp = g.data, yp = y.data, d = gi.data
@@ -28,6 +29,7 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let out = Tensor(uninitializedShape: x.shape)
     softmaxRows(x.data, out.data, outer: outer, n: n, inner: inner, log: true)
     let y = out.detach()
+    propagate(out, [x]) { sub(x.tangent!, mul(x.tangent!, exp(y)).sum(axis: ax, keepDims: true)) }
     return record(out, "logSoftmax", [x]) { g in
         let gi = Tensor(uninitializedShape: g.shape)
         let gp = g.data, yp = y.data, d = gi.data

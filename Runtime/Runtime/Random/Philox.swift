@@ -37,14 +37,6 @@ public enum Philox {
     @inline(__always) static func unitOpen(_ x: UInt32) -> Float { Float(x >> 8) * 0x1p-24 }
     /// (0, 1] with 24 random bits (safe under log).
     @inline(__always) static func unitClosed(_ x: UInt32) -> Float { Float((x >> 8) + 1) * 0x1p-24 }
-
-    /// Box–Muller on two words: two independent N(0, 1).
-    @inline(__always)
-    static func normalPair(_ a: UInt32, _ b: UInt32) -> (Float, Float) {
-        let r = (-2 * log(Double(unitClosed(a)))).squareRoot()
-        let theta = 2 * Double.pi * Double(unitOpen(b))
-        return (Float(r * cos(theta)), Float(r * sin(theta)))
-    }
 }
 
 import Foundation
@@ -59,22 +51,22 @@ public enum RandomDistribution: Sendable {
 /// in any order or in parallel.
 public func philoxFill(_ dst: UnsafeMutablePointer<Float>, count n: Int, seed: UInt64, stream: UInt64,
                        offset: UInt64 = 0, _ distribution: RandomDistribution) {
+    guard case let .uniform(lo, hi) = distribution else {
+        if case let .normal(mean, std) = distribution {
+            philoxNormalFill(dst, count: n, seed: seed, stream: stream, offset: offset, mean: mean, std: std)
+        }
+        return
+    }
+    let s = hi - lo
     var i = 0
     while i < n {
         let element = offset + UInt64(i)
         let blockIndex = element / 4, first = Int(element % 4)
         let w = Philox.block(seed: seed, stream: stream, index: blockIndex)
-        var vals: (Float, Float, Float, Float)
-        switch distribution {
-        case let .uniform(lo, hi):
-            // lo + s·u can round up to hi in Float (u = 1 − 2⁻²⁴); cap at the float below hi: [lo, hi).
-            let s = hi - lo, top = hi > lo ? hi.nextDown : lo
-            vals = (Swift.min(lo + s * Philox.unitOpen(w.0), top), Swift.min(lo + s * Philox.unitOpen(w.1), top),
+        // lo + s·u can round up to hi in Float (u = 1 − 2⁻²⁴); cap at the float below hi: [lo, hi).
+        let top = hi > lo ? hi.nextDown : lo
+        var vals = (Swift.min(lo + s * Philox.unitOpen(w.0), top), Swift.min(lo + s * Philox.unitOpen(w.1), top),
                     Swift.min(lo + s * Philox.unitOpen(w.2), top), Swift.min(lo + s * Philox.unitOpen(w.3), top))
-        case let .normal(mean, std):
-            let (a, b) = Philox.normalPair(w.0, w.1), (c, d) = Philox.normalPair(w.2, w.3)
-            vals = (mean + std * a, mean + std * b, mean + std * c, mean + std * d)
-        }
         withUnsafeBytes(of: &vals) { raw in
             let v = raw.bindMemory(to: Float.self)
             var j = first

@@ -49,6 +49,7 @@ extension Tensor {
         if dims == shape { return self }
         let out = Tensor(shape: dims, storage: storage, offset: offset)
         let inShape = shape
+        propagate(out, [self]) { self.tangent!.reshaped(dims) }
         return record(out, "reshape", [self]) { g in [g.reshaped(inShape)] }
     }
 

@@ -21,6 +21,9 @@ public final class Tensor: @unchecked Sendable {
     public var grad: Tensor?
     /// How this tensor was made, when it was made under recording from inputs that require grad.
     public internal(set) var gradFn: GradFn?
+    /// Forward mode: the directional derivative of this tensor along the chosen direction (set on
+    /// inputs; ops compute it for their outputs, ForwardMode.swift).
+    public var tangent: Tensor?
 
     // MARK: construction
 
