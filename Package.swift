@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Runtime", targets: ["Runtime"]),
         .executable(name: "embed", targets: ["embed"]),
         .executable(name: "tokenize", targets: ["tokenize"]),
+        .executable(name: "loki", targets: ["loki"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -47,12 +48,17 @@ let package = Package(
         .target(name: "TokenizeCore", dependencies: ["Runtime"], path: "Tools/tokenize/TokenizeCore", swiftSettings: swiftSettings),
         .executableTarget(name: "tokenize", dependencies: ["TokenizeCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Tools/tokenize/main", swiftSettings: swiftSettings),
+        .target(name: "LokiCore", dependencies: ["Runtime", "CBLAS"], path: "Tools/loki/LokiCore", swiftSettings: swiftSettings),
+        .executableTarget(name: "loki", dependencies: ["LokiCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/loki/main", swiftSettings: swiftSettings),
 
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS"], path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "runtime-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/RuntimeBench",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "model-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/ModelBench",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "loki-bench", dependencies: ["LokiCore", "Runtime", "BenchSupport"], path: "Benchmarks/LokiBench",
                           swiftSettings: swiftSettings),
 
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests"),
@@ -61,6 +67,7 @@ let package = Package(
         .testTarget(name: "EmbedTests", dependencies: ["EmbedCore", "Runtime", "ToolTestSupport", "embed"], path: "Tests/EmbedTests"),
         .testTarget(name: "TokenizeTests", dependencies: ["TokenizeCore", "Runtime", "ToolTestSupport", "tokenize"],
                     path: "Tests/TokenizeTests"),
+        .testTarget(name: "LokiTests", dependencies: ["LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),
     ],
     swiftLanguageModes: [.v5]
 )
