@@ -112,6 +112,13 @@ final class LokiToolTests: XCTestCase {
         XCTAssertEqual(p.count, 2)
         XCTAssertGreaterThan(p[1], 0.99)
         XCTAssertTrue(z.stderr.contains("1 numbers, the class embeddings have 2"), z.stderr)
+        // --as-scores: an object that carries its own order, so predict needs no --observed.
+        let zs = try runTool("loki", ["zeroshot", "--class-embeddings", classes, "--as-scores", "--temperature", "1"],
+                             stdin: #"{"embedding":[0,2]}"# + "\n")
+        let scores = try Record(parsing: zs.lines[0]).value("scores")!.objectValue!
+        XCTAssertEqual(scores.keys, ["north", "east"])
+        let pz = try runTool("loki", ["predict", "--metric", classes], stdin: zs.stdout)
+        XCTAssertEqual(try Record(parsing: pz.lines[0]).string("prediction"), "north", pz.stderr)
 
         // synth grid → fit on observed classes → classify → eval: the whole grid pipeline, small.
         let data = try runTool("loki", ["synth", "grid", "--per-class", "200", "--seed", "1", "--metric-out", dir + "/grid.jsonl",

@@ -150,7 +150,8 @@ public final class FeatureClassifier {
 }
 
 /// `loki classify`: adds the probabilities over the model's classes to each record.
-public func classifyRecords(_ runner: JSONLRunner, classifier: FeatureClassifier, field: String, outField: String) -> Int32 {
+public func classifyRecords(_ runner: JSONLRunner, classifier: FeatureClassifier, field: String, outField: String,
+                            asScores: Bool = false) -> Int32 {
     let d = classifier.config.inputDim, k = classifier.classes.count
     return runner.run { records in
         var results = [Result<Record, RecordError>](repeating: .failure(RecordError("not processed")), count: records.count)
@@ -168,7 +169,8 @@ public func classifyRecords(_ runner: JSONLRunner, classifier: FeatureClassifier
         for (row, i) in slots.enumerated() {
             var r = records[i]
             do {
-                try r.set(outField, floats: UnsafeBufferPointer(start: p.data + row * k, count: k))
+                try setProbabilities(&r, field: outField, names: classifier.classes,
+                                     values: UnsafeBufferPointer(start: p.data + row * k, count: k), asScores: asScores)
                 results[i] = .success(r)
             } catch let e as RecordError { results[i] = .failure(e) } catch { results[i] = .failure(RecordError("\(error)")) }
         }

@@ -86,3 +86,16 @@ public func argmaxIndex(_ v: [Float]) -> Int {
     for i in 1..<v.count where v[i] > v[best] { best = i }
     return best
 }
+
+/// Writes probabilities over `names` into `field`: an array in that order, or with `asScores` an object
+/// name → probability (order-free: safe to pass to a stage whose --observed order differs).
+public func setProbabilities(_ r: inout Record, field: String, names: [String], values: UnsafeBufferPointer<Float>,
+                             asScores: Bool) throws {
+    guard asScores else { return try r.set(field, floats: values) }
+    var object = JSONObject()
+    for (name, v) in zip(names, values) {
+        guard let n = JSONValue(v) else { throw RecordError.field(field, "non-finite value cannot be written as JSON") }
+        object.members.append(JSONObject.Member(key: name, value: n))
+    }
+    r.set(field, .object(object))
+}

@@ -66,7 +66,8 @@ public final class ZeroShotClassifier {
     }
 }
 
-public func zeroShotRecords(_ runner: JSONLRunner, classifier: ZeroShotClassifier, field: String, outField: String) -> Int32 {
+public func zeroShotRecords(_ runner: JSONLRunner, classifier: ZeroShotClassifier, field: String, outField: String,
+                            asScores: Bool = false) -> Int32 {
     runner.run { records in
         var results = [Result<Record, RecordError>](repeating: .failure(RecordError("not processed")), count: records.count)
         var values: [Float] = [], slots: [Int] = []
@@ -89,7 +90,10 @@ public func zeroShotRecords(_ runner: JSONLRunner, classifier: ZeroShotClassifie
         for (row, i) in slots.enumerated() {
             var r = records[i]
             do {
-                try probs.withUnsafeBufferPointer { try r.set(outField, floats: UnsafeBufferPointer(rebasing: $0[(row * k)..<((row + 1) * k)])) }
+                try probs.withUnsafeBufferPointer {
+                    try setProbabilities(&r, field: outField, names: classifier.classNames,
+                                         values: UnsafeBufferPointer(rebasing: $0[(row * k)..<((row + 1) * k)]), asScores: asScores)
+                }
                 results[i] = .success(r)
             } catch let e as RecordError {
                 results[i] = .failure(e)

@@ -11,8 +11,10 @@ struct ZeroShot: ParsableCommand {
         discussion: """
         softmax(cos(x, c_i) / T) over the class embeddings c_i (JSONL as `embed` writes it for the class \
         names or descriptions; --observed keeps those classes, in that order). T = 0.01 is CLIP's logit \
-        scale of 100, as the reference's CLIP experiments use. Writes `probs`, in the order of the \
-        observed classes.
+        scale of 100, as the reference's CLIP experiments use; sentence-embedding models spread their \
+        cosines wider, and larger T (0.1) gives softer probabilities. Writes `probs`, in the order of \
+        the observed classes (give `loki predict` the same --observed), or with --as-scores an object \
+        class → probability that carries its own order.
 
         Example:
           embed --model data/models/all-MiniLM-L6-v2 < texts.jsonl | loki zeroshot --class-embeddings class-emb.jsonl
@@ -32,6 +34,9 @@ struct ZeroShot: ParsableCommand {
 
     @Option(help: "Output field for the probabilities.")
     var outField = "probs"
+
+    @Flag(help: "Write an object class → probability (field `scores` unless --out-field) instead of the probs array.")
+    var asScores = false
 
     @Option(help: "Member naming the class in the class-embedding file (default: class, label, name or text).")
     var classField: String?
@@ -53,7 +58,8 @@ struct ZeroShot: ParsableCommand {
                                    embeddingField: embeddingField, temperature: temperature)
         }
         let runner = JSONLRunner(program: "loki", io: io, common: common)
-        throw ExitCode(zeroShotRecords(runner, classifier: classifier, field: field, outField: outField))
+        let out = asScores && outField == "probs" ? "scores" : outField
+        throw ExitCode(zeroShotRecords(runner, classifier: classifier, field: field, outField: out, asScores: asScores))
     }
 }
 
@@ -132,6 +138,9 @@ struct Classify: ParsableCommand {
     @Option(help: "Output field for the probabilities.")
     var outField = "probs"
 
+    @Flag(help: "Write an object class → probability (field `scores` unless --out-field) instead of the probs array.")
+    var asScores = false
+
     @OptionGroup var common: CommonOptions
     @OptionGroup var io: IOOptions
 
@@ -139,6 +148,7 @@ struct Classify: ParsableCommand {
         common.apply()
         let classifier = loading(model) { try FeatureClassifier.load(model) }
         let runner = JSONLRunner(program: "loki", io: io, common: common)
-        throw ExitCode(classifyRecords(runner, classifier: classifier, field: field, outField: outField))
+        let out = asScores && outField == "probs" ? "scores" : outField
+        throw ExitCode(classifyRecords(runner, classifier: classifier, field: field, outField: out, asScores: asScores))
     }
 }
