@@ -144,5 +144,15 @@ final class LokiMetricTests: XCTestCase {
         _ = try DistanceCache.load(spec: MetricSpec(path: other), observedPath: nil, useCache: false)
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.hasPrefix("t2.tsv.loki-") })
         XCTAssertTrue(notes.isEmpty, "\(notes)")
+        // A directory without write permission bits gets no cache (even when root could write it).
+        let shared = dir + "/shared"
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: false)
+        let metric = writeFile(shared, "t.tsv", "r\ta\nr\tb\n")
+        chmod(shared, 0o555)
+        defer { chmod(shared, 0o755) }
+        let d = try DistanceCache.load(spec: MetricSpec(path: metric), observedPath: nil, note: { notes.append($0) })
+        XCTAssertEqual(d.squared.scalars, [0, 4, 4, 0])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: shared), ["t.tsv"])
+        XCTAssertTrue(notes.first?.contains("read-only") ?? false, "\(notes)")
     }
 }

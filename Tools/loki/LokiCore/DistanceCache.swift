@@ -5,7 +5,8 @@
 // (memory-mapped when read back, so a 400 MB cache costs no copy) and, as metadata, the class names,
 // the observed positions, and what it was computed from: the metric file's size and modification
 // time and a hash of the options, the class list and the observed list. Any change recomputes it.
-// A directory that cannot be written only costs the cache (a note on stderr), never the run.
+// A directory that cannot be written (or has no write permission bits: shared data, even for root)
+// only costs the cache (a note on stderr), never the run.
 import Foundation
 import Runtime
 
@@ -42,16 +43,26 @@ public enum DistanceCache {
     /// `useCache` false neither reads nor writes. `note` receives one-line remarks for stderr.
     public static func load(spec: MetricSpec, observedPath: String?, cachePath: String? = nil, useCache: Bool = true,
                             note: (String) -> Void = { _ in }) throws -> ObservedDistances {
+        // Each list is read once (it may be a pipe); the key hashes the names read.
         let observedNames = try observedPath.map(readClassList)
+        var spec = spec
+        if let cp = spec.classesPath, spec.classList == nil { spec.classList = try readClassList(cp) }
         guard useCache else {
             return try ObservedDistances(metric: MetricFiles.load(spec), observedNames: observedNames, observedPath: observedPath ?? "")
         }
-        let key = try cacheKey(spec: spec, observedPath: observedPath)
+        let key = cacheKey(spec: spec, observedNames: observedNames)
         let path = cachePath ?? "\(spec.path).loki-\(key).safetensors"
         let stamp = try fileStamp(spec.path)
         if let hit = read(path, key: key, stamp: stamp) { return hit }
 
         let d = try ObservedDistances(metric: MetricFiles.load(spec), observedNames: observedNames, observedPath: observedPath ?? "")
+        // A directory without write permission bits is left alone even by root (shared data).
+        let dir = (path as NSString).deletingLastPathComponent
+        var st = stat()
+        if stat(dir.isEmpty ? "." : dir, &st) == 0 && st.st_mode & 0o222 == 0 {
+            note("distances not cached: \(dir.isEmpty ? "." : dir) is read-only (--cache FILE puts the cache elsewhere)")
+            return d
+        }
         var classes = JSONWriter(), observed = JSONWriter()
         classes.write(strings: d.classes)
         observed.write(ints: d.observed)
@@ -86,20 +97,18 @@ public enum DistanceCache {
         return "\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
     }
 
-    /// FNV-1a over the options and the contents of the class and observed lists, as 16 hex digits.
-    static func cacheKey(spec: MetricSpec, observedPath: String?) throws -> String {
+    /// FNV-1a over the options and the class and observed lists, as 16 hex digits.
+    static func cacheKey(spec: MetricSpec, observedNames: [String]?) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ bytes: some Sequence<UInt8>) {
             for b in bytes { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01b3 }
             h ^= 0xff; h = h &* 0x0000_0100_0000_01b3
         }
         mix(Array("loki-cache-\(version);\(spec.canonical)".utf8))
-        for p in [spec.classesPath, observedPath] {
-            guard let p else { mix([0]); continue }
-            guard let data = FileManager.default.contents(atPath: p) else {
-                throw LoadError(path: p, problem: "cannot read the file", hint: "one class name per line")
-            }
-            mix(data)
+        for list in [spec.classList, observedNames] {
+            guard let list else { mix([0]); continue }
+            mix([1])
+            for name in list { mix(Array(name.utf8)) }
         }
         let hex = String(h, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex

@@ -66,6 +66,8 @@ public struct MetricSpec: Sendable {
     public var format: MetricFormat = .auto
     /// A file listing the classes (one per line): the label space and its order.
     public var classesPath: String?
+    /// The class list already read from `classesPath` (so a pipe is read once).
+    public var classList: [String]?
     public var classNodes: ClassNodes = .leaves
     public var distance: EmbeddingDistance = .euclidean
     /// A distance matrix holds squared distances already (as the reference's CLIP experiment saves them).

@@ -130,7 +130,7 @@ public enum MetricFiles {
         }
         let classNodes: [Int]
         if let cp = spec.classesPath {
-            classNodes = try classPositions(try readClassList(cp), in: names, path: cp, what: "class")
+            classNodes = try classPositions(try spec.classList ?? readClassList(cp), in: names, path: cp, what: "class")
         } else {
             classNodes = spec.classNodes == .all ? Array(0..<names.count) : GraphMetric.leaves(nodeCount: names.count, edges: edges)
         }
@@ -186,7 +186,7 @@ public enum MetricFiles {
         if Set(names).count != names.count { throw LoadError(path: spec.path, problem: "a class name appears twice") }
         var m = MatrixMetric(classes: names, values: values, squared: spec.squaredMatrix)
         if let cp = spec.classesPath {
-            let keep = try classPositions(try readClassList(cp), in: names, path: cp, what: "class")
+            let keep = try classPositions(try spec.classList ?? readClassList(cp), in: names, path: cp, what: "class")
             let n = names.count
             m = MatrixMetric(classes: keep.map { names[$0] }, values: keep.flatMap { i in keep.map { values[i * n + $0] } },
                              squared: spec.squaredMatrix)
@@ -215,7 +215,7 @@ public enum MetricFiles {
         for n in names where !seen.insert(n).inserted { throw LoadError(path: spec.path, problem: "class '\(n)' appears twice") }
         var e = Tensor(shape: [names.count, dim], scalars: data)
         if let cp = spec.classesPath {
-            let keep = try classPositions(try readClassList(cp), in: names, path: cp, what: "class")
+            let keep = try classPositions(try spec.classList ?? readClassList(cp), in: names, path: cp, what: "class")
             e = e.indexSelect(axis: 0, keep)
             names = keep.map { names[$0] }
         }

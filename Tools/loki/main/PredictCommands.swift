@@ -86,7 +86,7 @@ struct Predict: ParsableCommand {
         let path = metric.metric!
         let distances = loading(path) {
             try DistanceCache.load(spec: metric.spec(path), observedPath: metric.observed, cachePath: cache, useCache: !noCache,
-                                   note: { printError(program: "loki", $0) })
+                                   note: { if !common.quiet { printError(program: "loki", $0) } })
         }
         let predictor = FrechetPredictor(distances)
         var options = PredictOptions()
