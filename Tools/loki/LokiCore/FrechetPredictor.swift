@@ -43,7 +43,7 @@ public final class FrechetPredictor {
         precondition(probs.count == rows * k, "FrechetPredictor: \(probs.count) values for \(rows) rows of \(k)")
         if rows == 0 { return [] }
         let n = self.n, k = self.k, keep = Swift.min(top, n)
-        let block = Swift.min(n, Swift.max(512, (1 << 21) / rows))
+        let block = Swift.min(n, Swift.max(512, (1 << 19) / rows))
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: rows * block)
         defer { scratch.deallocate() }
         var results = [Prediction](repeating: Prediction(best: -1, bestScore: .infinity, top: []), count: rows)

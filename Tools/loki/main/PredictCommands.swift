@@ -47,7 +47,7 @@ struct Predict: ParsableCommand {
         The squared distances from the observed classes to all classes, D² [K, N], are computed once and \
         cached beside the metric (METRIC.loki-<key>.safetensors; --cache FILE elsewhere, --no-cache not at \
         all); prediction is one GEMM per batch. Memory: 4·K·N bytes for D² (K = 1,000 observed and \
-        N = 100,000 classes: 400 MB, memory-mapped from the cache) plus batch × 8 MB of scratch at most. \
+        N = 100,000 classes: 400 MB, memory-mapped from the cache) plus 2 MB of scratch (more for batches over 1,024). \
         Larger --batch (256) runs the GEMM faster on large label spaces.
 
         Examples:
