@@ -45,6 +45,17 @@ demo: build models
 	$(BINDIR)/tokenize --model $(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf < data/examples/sentences.jsonl | head -2
 	@echo "== embed (all-MiniLM-L6-v2), first numbers of each vector =="
 	$(BINDIR)/embed --model $(MINILM) < data/examples/sentences.jsonl | cut -c1-150
+	@echo "== loki: zero-shot clothing descriptions (5 classes observed), Fréchet mean over all 10 with the class tree =="
+	$(BINDIR)/embed --model $(MINILM) --quiet < data/loki/fashion_classes.jsonl > .build/loki-demo-classes.jsonl
+	head -12 data/loki/fashion_texts.jsonl | $(BINDIR)/embed --model $(MINILM) --quiet \
+	  | $(LOKI) zeroshot --class-embeddings .build/loki-demo-classes.jsonl --observed data/loki/fashion_demo_observed.txt --temperature 0.1 \
+	  | $(LOKI) predict --metric data/loki/fashion_tree.tsv --observed data/loki/fashion_demo_observed.txt --no-cache --top 2 \
+	  | sed 's/"embedding":\[[^]]*\],//; s/"probs":\[[^]]*\],//'
+	@echo "== loki: softmax regression on 9 of 100 grid classes; Loki predicts over all 100 (make exp-loki-grid) =="
+	$(LOKI) synth grid --per-class 200 --seed 1 --metric-out .build/loki-demo-grid.jsonl --observed-out .build/loki-demo-seen.txt \
+	  | $(LOKI) fit --observed .build/loki-demo-seen.txt --epochs 50 --lr 0.01 --out .build/loki-demo-model --quiet
+	$(LOKI) synth grid --per-class 20 --seed 2 | $(LOKI) classify --model .build/loki-demo-model \
+	  | $(LOKI) eval --metric .build/loki-demo-grid.jsonl --observed .build/loki-demo-seen.txt --table
 
 # loki (README "loki"): the paper's grid experiment, active selection on random trees, Fashion-MNIST
 # with a class tree and with a metric from `embed` of the class names, zero-shot text through embed.

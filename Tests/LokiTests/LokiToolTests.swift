@@ -103,6 +103,20 @@ final class LokiToolTests: XCTestCase {
         XCTAssertTrue(t.stdout.contains("| all | 3 | 0.333 | 1.000 | 1.667 | 0.000 | 100.0% |"), t.stdout)
     }
 
+    func testReferencePubmedScoresArgmaxByPosition() throws {
+        // --observed in "frequency" order p4, p0: the argmax position 0 is p4 here, and class index 0
+        // (p0) in pubmed/exp.py's scoring of its baseline.
+        let metric = file("line.jsonl", (0..<5).map { #"{"class":"p\#($0)","embedding":[\#($0)]}"# }.joined(separator: "\n") + "\n")
+        let observed = file("freq.txt", "p4\np0\n")
+        let input = #"{"probs":[0.9,0.1],"label":"p0"}"# + "\n"
+        let ours = try JSONValue(parsing: try runTool("loki", ["eval", "--metric", metric, "--observed", observed], stdin: input).lines[0])
+        let ref = try JSONValue(parsing: try runTool("loki", ["eval", "--metric", metric, "--observed", observed, "--reference-pubmed"],
+                                                     stdin: input).lines[0])
+        XCTAssertEqual(try ours["all"]!["argmax"]!["mean_sq_distance"]!.numberValue!.double(), 16)
+        XCTAssertEqual(try ref["all"]!["argmax"]!["mean_sq_distance"]!.numberValue!.double(), 0)
+        XCTAssertEqual(ours["all"]!["loki"], ref["all"]!["loki"], "Loki pairs probs with --observed either way")
+    }
+
     func testZeroShotFitClassifySelectSynth() throws {
         // zeroshot: the record closest in angle to a class gets most of its probability.
         let classes = file("cls.jsonl", #"{"text":"north","embedding":[0,1]}"# + "\n" + #"{"text":"east","embedding":[1,0]}"# + "\n")

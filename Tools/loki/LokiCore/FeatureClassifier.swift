@@ -177,3 +177,43 @@ public func classifyRecords(_ runner: JSONLRunner, classifier: FeatureClassifier
         return results
     }
 }
+
+/// Training records read by `loki fit`: features [M, D] and each record's class (position in `classes`).
+public struct TrainingSet {
+    public var classes: [String]
+    public var features: [Float] = []
+    public var labels: [Int] = []
+    public var dimension = -1
+    /// Records whose class is not observed (skipped).
+    public var skipped = 0
+    public var count: Int { labels.count }
+    public var labelNames: [String] { labels.map { classes[$0] } }
+}
+
+/// Reads `field` (features) and `labelField` from the runner's records. With `observed`, only those
+/// classes are kept, in that order; without, every class seen, in order of first appearance.
+public func readTrainingRecords(_ runner: JSONLRunner, field: String, labelField: String,
+                                observed: [String]?) -> (TrainingSet, Int32) {
+    var set = TrainingSet(classes: observed ?? [])
+    var position: [String: Int] = [:]
+    for (i, c) in set.classes.enumerated() { position[c] = i }
+    let status = runner.forEach { r in
+        guard let v = r.value(labelField) else { throw RecordError.missing(labelField) }
+        guard let name = className(of: v) else { throw RecordError.field(labelField, "expected a class name, got \(v.kindDescription)") }
+        var p = position[name]
+        if p == nil {
+            if observed != nil { set.skipped += 1; return }
+            p = set.classes.count
+            position[name] = p
+            set.classes.append(name)
+        }
+        let x = try r.floats(field)
+        if set.dimension < 0 { set.dimension = x.count }
+        guard x.count == set.dimension, x.count > 0 else {
+            throw RecordError.field(field, "\(x.count) features, earlier records have \(set.dimension)")
+        }
+        set.features += x
+        set.labels.append(p!)
+    }
+    return (set, status)
+}

@@ -68,35 +68,17 @@ struct Fit: ParsableCommand {
     func run() throws {
         common.apply()
         let observed = loading(metric.observed ?? "") { try metric.observed.map(readClassList) }
-        var classes = observed ?? [], position: [String: Int] = [:]
-        for (i, c) in classes.enumerated() { position[c] = i }
-        var features: [Float] = [], labels: [Int] = [], names: [String] = [], dim = -1, skipped = 0
         let devnull = nullOutput()
-        let runner = JSONLRunner(program: "loki", io: io, common: common, output: devnull)
-        let status = runner.forEach { r in
-            guard let v = r.value(labelField) else { throw RecordError.missing(labelField) }
-            guard let name = className(of: v) else { throw RecordError.field(labelField, "expected a class name, got \(v.kindDescription)") }
-            var p = position[name]
-            if p == nil {
-                if observed != nil { skipped += 1; return }
-                p = classes.count
-                position[name] = p
-                classes.append(name)
-            }
-            let x = try r.floats(field)
-            if dim < 0 { dim = x.count }
-            guard x.count == dim, dim > 0 else { throw RecordError.field(field, "\(x.count) features, earlier records have \(dim)") }
-            features += x
-            labels.append(p!)
-            names.append(name)
-        }
+        let (data, status) = readTrainingRecords(JSONLRunner(program: "loki", io: io, common: common, output: devnull),
+                                                 field: field, labelField: labelField, observed: observed)
         close(devnull)
         if status == ExitStatus.cannotLoad { throw ExitCode(status) }
-        guard !labels.isEmpty else {
+        guard data.count > 0 else {
             printError(program: "loki", "no training records\(observed != nil ? " with an observed label" : "")")
             throw ExitCode(1)
         }
-        if skipped > 0 && !common.quiet { printError(program: "loki", "\(skipped) records of unobserved classes skipped") }
+        if data.skipped > 0 && !common.quiet { printError(program: "loki", "\(data.skipped) records of unobserved classes skipped") }
+        let classes = data.classes
 
         var d2: Tensor? = nil, targets: [Int]? = nil
         if loss == .loki {
@@ -105,14 +87,14 @@ struct Fit: ParsableCommand {
             let rows = loading(path) { try classPositions(classes, in: m.classes, path: path, what: "training class") }
             d2 = withoutGrad { m.squaredDistanceRows(rows) }
             let index = m.classIndex()
-            targets = names.map { index[$0]! }
+            targets = data.labelNames.map { index[$0]! }
         }
         var options = FitOptions()
         (options.hidden, options.epochs, options.learningRate) = (hiddenWidths!, epochs, lr)
         (options.batchSize, options.weightDecay, options.seed) = (trainBatch, weightDecay, common.seed)
         var logLines = ""
         let show = common.showsProgress()
-        let model = FeatureClassifier.fit(features: Tensor(shape: [labels.count, dim], scalars: features), labels: labels,
+        let model = FeatureClassifier.fit(features: Tensor(shape: [data.count, data.dimension], scalars: data.features), labels: data.labels,
                                           classes: classes, options: options, loss: loss, squaredDistances: d2,
                                           labelSpaceTargets: targets) { epoch, l, acc in
             var r = Record()
