@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "embed", targets: ["embed"]),
         .executable(name: "tokenize", targets: ["tokenize"]),
         .executable(name: "lm-infinite", targets: ["lm-infinite"]),
+        .executable(name: "loki", targets: ["loki"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -48,6 +49,9 @@ let package = Package(
         .target(name: "TokenizeCore", dependencies: ["Runtime"], path: "Tools/tokenize/TokenizeCore", swiftSettings: swiftSettings),
         .executableTarget(name: "tokenize", dependencies: ["TokenizeCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Tools/tokenize/main", swiftSettings: swiftSettings),
+        .target(name: "LokiCore", dependencies: ["Runtime", "CBLAS"], path: "Tools/loki/LokiCore", swiftSettings: swiftSettings),
+        .executableTarget(name: "loki", dependencies: ["LokiCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/loki/main", swiftSettings: swiftSettings),
 
         .target(name: "LMInfiniteCore", dependencies: ["Runtime"], path: "Tools/lm-infinite/LMInfiniteCore", swiftSettings: swiftSettings),
         .executableTarget(name: "lm-infinite", dependencies: ["LMInfiniteCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -61,6 +65,8 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .executableTarget(name: "lm-infinite-bench", dependencies: ["Runtime", "BenchSupport", "LMInfiniteCore"],
                           path: "Benchmarks/LMInfiniteBench", swiftSettings: swiftSettings),
+        .executableTarget(name: "loki-bench", dependencies: ["LokiCore", "Runtime", "BenchSupport"], path: "Benchmarks/LokiBench",
+                          swiftSettings: swiftSettings),
 
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests"),
         // Tool tests run the built binaries on real JSONL (they depend on the executables so those get built).
@@ -70,6 +76,7 @@ let package = Package(
                     path: "Tests/LMInfiniteTests"),
         .testTarget(name: "TokenizeTests", dependencies: ["TokenizeCore", "Runtime", "ToolTestSupport", "tokenize"],
                     path: "Tests/TokenizeTests"),
+        .testTarget(name: "LokiTests", dependencies: ["LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),
     ],
     swiftLanguageModes: [.v5]
 )

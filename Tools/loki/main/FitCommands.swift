@@ -1,0 +1,173 @@
+// `loki fit` (train a small classifier on feature vectors) and `loki synth` (the paper's synthetic data).
+import ArgumentParser
+import Foundation
+import LokiCore
+import Runtime
+
+struct Fit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a softmax-regression (or MLP) classifier on feature vectors of the observed classes.",
+        discussion: """
+        Reads records with `features` (an array of numbers) and a gold `label`; trains on those whose \
+        label is in --observed (all labels seen when it is not given; records of other classes are \
+        skipped and counted), with Adam, on standardized features. --loss loki trains through Loki's \
+        rule instead of plain cross-entropy: CE of −softmax(z)·D² over all classes of --metric, as the \
+        reference's SingleLayerLokiModel. Writes a model directory (model.safetensors, config.json, \
+        observed.txt) for `loki classify`; --log FILE gets one JSON line per epoch.
+
+        Example:
+          loki fit --observed seen.txt --epochs 50 --lr 0.01 --out grid-model < train.jsonl
+        """)
+
+    @Option(help: ArgumentHelp("Model directory to write.", valueName: "dir"))
+    var out: String
+
+    @OptionGroup var metric: MetricOptions
+
+    @Option(help: "Input field with the feature vector.")
+    var field = "features"
+
+    @Option(help: "Field with the gold class.")
+    var labelField = "label"
+
+    @Option(help: ArgumentHelp("Hidden layer widths, comma-separated (none: softmax regression).", valueName: "w1,w2"))
+    var hidden = ""
+
+    @Option(help: "Passes over the training records.")
+    var epochs = 20
+
+    @Option(help: "Adam learning rate.")
+    var lr: Float = 1e-3
+
+    @Option(help: "Weight decay (L2, on weights of rank ≥ 2).")
+    var weightDecay: Float = 0
+
+    @Option(help: "Records per optimizer step.")
+    var trainBatch = 128
+
+    @Option(help: "Training loss: cross-entropy, or loki (needs --metric).")
+    var loss: TrainingLoss = .crossEntropy
+
+    @Option(help: ArgumentHelp("Write one JSON line per epoch (epoch, loss, train_accuracy) here.", valueName: "file"))
+    var log: String?
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var io: IOOptions
+
+    var hiddenWidths: [Int]? {
+        hidden.isEmpty ? [] : hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 }
+    }
+
+    func validate() throws {
+        guard let h = hiddenWidths, h.allSatisfy({ $0 > 0 }) else { throw ValidationError("--hidden takes positive widths like 256,128") }
+        if epochs < 1 || trainBatch < 1 { throw ValidationError("--epochs and --train-batch must be at least 1") }
+        if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if loss == .loki { _ = try metric.requireMetric("fit --loss loki") }
+    }
+
+    func run() throws {
+        common.apply()
+        let observed = loading(metric.observed ?? "") { try metric.observed.map(readClassList) }
+        let devnull = nullOutput()
+        let (data, status) = readTrainingRecords(JSONLRunner(program: "loki", io: io, common: common, output: devnull),
+                                                 field: field, labelField: labelField, observed: observed)
+        close(devnull)
+        if status == ExitStatus.cannotLoad { throw ExitCode(status) }
+        guard data.count > 0 else {
+            printError(program: "loki", "no training records\(observed != nil ? " with an observed label" : "")")
+            throw ExitCode(1)
+        }
+        if data.skipped > 0 && !common.quiet { printError(program: "loki", "\(data.skipped) records of unobserved classes skipped") }
+        let classes = data.classes
+
+        var d2: Tensor? = nil, targets: [Int]? = nil
+        if loss == .loki {
+            let path = metric.metric!
+            let m = loading(path) { try MetricFiles.load(metric.spec(path)) }
+            let rows = loading(path) { try classPositions(classes, in: m.classes, path: path, what: "training class") }
+            d2 = withoutGrad { m.squaredDistanceRows(rows) }
+            let index = m.classIndex()
+            targets = data.labelNames.map { index[$0]! }
+        }
+        var options = FitOptions()
+        (options.hidden, options.epochs, options.learningRate) = (hiddenWidths!, epochs, lr)
+        (options.batchSize, options.weightDecay, options.seed) = (trainBatch, weightDecay, common.seed)
+        var logLines = ""
+        let show = common.showsProgress()
+        let model = FeatureClassifier.fit(features: Tensor(shape: [data.count, data.dimension], scalars: data.features), labels: data.labels,
+                                          classes: classes, options: options, loss: loss, squaredDistances: d2,
+                                          labelSpaceTargets: targets) { epoch, l, acc in
+            var r = Record()
+            r.set("epoch", int: epoch)
+            try? r.set("loss", double: l)
+            try? r.set("train_accuracy", double: acc)
+            logLines += r.jsonText + "\n"
+            if show { printError(program: "loki", "fit: epoch \(epoch)/\(epochs) loss \(String(format: "%.4f", l)) train accuracy \(String(format: "%.4f", acc))") }
+        }
+        do {
+            try model.save(to: out)
+            if let log { try logLines.write(toFile: log, atomically: true, encoding: .utf8) }
+        } catch {
+            fatalLoad(program: "loki", path: out, problem: "cannot write: \(error)")
+        }
+        throw ExitCode(status)
+    }
+}
+
+struct Synth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Synthetic data for the paper's experiments: the class grid, random trees.",
+        subcommands: [Grid.self, RandomTree.self])
+
+    struct Grid: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Records with Gaussian features around the points of a side×side class grid (Euclidean metric).",
+            discussion: """
+            Writes `perClass` records per class to stdout: {"features": [row + σε, col + σε'], "label": "r<row>c<col>"}. \
+            --metric-out writes the grid's metric as class embeddings (row, col); --observed-out writes the \
+            classes at the crossings of --observed-lines (default 1,4,7: nine spread-out classes).
+            """)
+
+        @Option(help: "Grid side (classes = side²).") var side = 10
+        @Option(help: "Records per class.") var perClass = 100
+        @Option(help: "Standard deviation σ of the features around the class's grid point.") var sigma: Float = 0.4
+        @Option(help: "Random seed (Philox key).") var seed: UInt64 = 0
+        @Option(help: ArgumentHelp("Write the metric (class embeddings) here.", valueName: "file")) var metricOut: String?
+        @Option(help: ArgumentHelp("Write the observed classes here.", valueName: "file")) var observedOut: String?
+        @Option(help: "Grid lines whose crossings are observed, comma-separated.") var observedLines = "1,4,7"
+
+        func run() throws {
+            guard side >= 1, perClass >= 0, sigma >= 0 else { throw ValidationError("--side, --per-class and --sigma must be positive") }
+            let lines = observedLines.split(separator: ",").compactMap { Int($0) }
+            guard !lines.isEmpty, lines.allSatisfy({ $0 >= 0 && $0 < side }) else { throw ValidationError("--observed-lines must be rows in 0..<\(side)") }
+            let grid = GridData(side: side)
+            if let metricOut { try grid.metricRecords().map { $0.jsonText + "\n" }.joined().write(toFile: metricOut, atomically: true, encoding: .utf8) }
+            if let observedOut { try (grid.observed(lines: lines).joined(separator: "\n") + "\n").write(toFile: observedOut, atomically: true, encoding: .utf8) }
+            var out = ""
+            for r in grid.records(perClass: perClass, sigma: sigma, seed: seed) { out += r.jsonText + "\n" }
+            FileHandle.standardOutput.write(out.data(using: .utf8)!)
+        }
+    }
+
+    struct RandomTree: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "tree",
+            abstract: "A uniformly random labelled tree (random Prüfer sequence) as a TSV edge list of nodes 0..<n.")
+
+        @Option(help: "Nodes.") var nodes = 20
+        @Option(help: "Random seed (Philox key).") var seed: UInt64 = 0
+        @Option(help: ArgumentHelp("Also write this many distinct random nodes (the starting observed set) here.", valueName: "k")) var pick = 0
+        @Option(help: ArgumentHelp("File for --pick.", valueName: "file")) var pickOut: String?
+
+        func run() throws {
+            guard nodes >= 1, pick >= 0, pick <= nodes else { throw ValidationError("--nodes must be at least 1 and --pick at most --nodes") }
+            let g = RandomGenerator(seed: seed, stream: 0x7ee)
+            for (a, b) in randomTree(nodes: nodes, generator: g) { print("\(a)\t\(b)") }
+            if pick > 0 {
+                guard let pickOut else { throw ValidationError("--pick needs --pick-out FILE") }
+                let chosen = g.permutation(nodes).prefix(pick).sorted()
+                try (chosen.map(String.init).joined(separator: "\n") + "\n").write(toFile: pickOut, atomically: true, encoding: .utf8)
+            }
+        }
+    }
+}
