@@ -172,9 +172,9 @@ exp-lm-infinite-small: $(SMALL)/model.safetensors
 # SmolLM2-135M past its 8,192-token context: NLL by position to 32k tokens (Shakespeare).
 exp-lm-infinite-smollm2: models
 	@mkdir -p $(LMRES)
-	$(BINDIR)/lm-infinite perplexity --model $(SMOLGGUF) --text $(SHAKES) --max-length 32768 --bucket 1024 --documents 3 --progress \
+	$(BINDIR)/lm-infinite perplexity --model $(SMOLGGUF) --text $(SHAKES) --max-length 32768 --bucket 1024 --documents 2 --progress \
 	  --modes lambda,vanilla,streaming --with-g0 --plot $(LMRES)/smollm2-nll.png \
-	  --title "SmolLM2-135M (trained on 8192 tokens): NLL by position, 3 stretches of Shakespeare" > $(LMRES)/smollm2-nll.jsonl
+	  --title "SmolLM2-135M (trained on 8192 tokens): NLL by position, 2 stretches of Shakespeare" > $(LMRES)/smollm2-nll.jsonl
 
 # Passkey retrieval by prompt length and mode (the reference's prompts), SmolLM2.
 PASSKEY_SAMPLES ?= 6

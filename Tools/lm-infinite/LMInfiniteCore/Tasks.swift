@@ -22,6 +22,19 @@ public func generate(_ lm: InfiniteLM, prompt: [Int], maxTokens: Int, sampler: S
     return out
 }
 
+/// log Σ exp(x) over n floats, eight lanes at a time.
+func logSumExp(_ x: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    var m = -Float.infinity
+    for j in 0..<n { m = max(m, x[j]) }
+    let raw = UnsafeRawPointer(x)
+    var acc = Float8(repeating: 0)
+    let blocks = n / 8
+    for b in 0..<blocks { acc += vexp(raw.loadUnaligned(fromByteOffset: 32 * b, as: Float8.self) - m) }
+    var s = acc.sum()
+    for j in (blocks * 8)..<n { s += vexp(x[j] - m) }
+    return m + Foundation.log(s)
+}
+
 public struct ScoreResult: Sendable {
     /// Predicted tokens (the text's tokens after the first).
     public var tokens: Int
@@ -44,11 +57,7 @@ public func score(_ lm: InfiniteLM, ids: [Int], bucket: Int? = nil, chunk: Int =
             let i = first + r
             guard i + 1 < ids.count else { continue }
             let row = logits.data + r * v
-            var m = -Float.infinity
-            for j in 0..<v { m = max(m, row[j]) }
-            var s = 0.0
-            for j in 0..<v { s += Double(Foundation.exp(row[j] - m)) }
-            let nll = Double(m) + Foundation.log(s) - Double(row[ids[i + 1]])
+            let nll = Double(logSumExp(row, v)) - Double(row[ids[i + 1]])
             total += nll
             count += 1
             if let b = bucket {
