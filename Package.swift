@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "embed", targets: ["embed"]),
         .executable(name: "tokenize", targets: ["tokenize"]),
         .executable(name: "lm-infinite", targets: ["lm-infinite"]),
+        .executable(name: "zo", targets: ["zo"]),
         .executable(name: "loki", targets: ["loki"]),
     ],
     dependencies: [
@@ -56,6 +57,10 @@ let package = Package(
         .target(name: "LMInfiniteCore", dependencies: ["Runtime"], path: "Tools/lm-infinite/LMInfiniteCore", swiftSettings: swiftSettings),
         .executableTarget(name: "lm-infinite", dependencies: ["LMInfiniteCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Tools/lm-infinite/main", swiftSettings: swiftSettings),
+
+        .target(name: "ZOCore", dependencies: ["Runtime"], path: "Tools/zo/ZOCore", swiftSettings: swiftSettings),
+        .executableTarget(name: "zo", dependencies: ["ZOCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/zo/main", swiftSettings: swiftSettings),
 
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS"], path: "Benchmarks/BenchSupport"),

@@ -1,0 +1,230 @@
+// The training loop: every optimizer, ZO-Bench's enhancements (block-wise perturbation, gradient
+// sparsity, hybrid ZO/FO), the JSONL log and the replayable trajectory.
+//
+// A ZO step (two-sided; one-sided compares with the unperturbed loss):
+//   for each block b (all trained tensors when not block-wise), for k < q:
+//     s = seed(step, b, k);  L± = L(θ ± εz_s) (θ never written: the resolver adds ±εz per layer)
+//     c_k = (L₊ − L₋) / 2ε          (sign: sign(c_k); cons: see below)
+//   θ_b ← rule(θ_b, Σ_k c_k z_k / q)
+// zo-sgd-cons evaluates L(θ) and L(θ ∓ ηcz) on the same batch and keeps the best of the three.
+import Foundation
+import Runtime
+
+public enum BlockGranularity: String, CaseIterable, Sendable { case block, module, linear }
+
+public struct TrainOptions: Sendable {
+    public var rule = UpdateRule(optimizer: .zoSGD)
+    public var lr: Float = 1e-6
+    public var eps: Float = 1e-3
+    public var steps = 1000
+    public var batch = 16
+    public var q = 1
+    public var oneSided = false
+    public var schedule: LRSchedule = .constant
+    public var seed: UInt64 = 0
+    public var evalEvery = 100
+    public var evalBatch = 32
+    public var blockwise: BlockGranularity? = nil
+    public var sparsity: Float = 0
+    public var sparsityMagnitude = false
+    public var sparsityEvery = 1
+    public var hybridLayers: Int? = nil
+    public init() {}
+}
+
+public struct StepLog: Sendable {
+    public var step: Int, loss: Float, projected: [Float], lr: Float, seconds: Double, cpuSeconds: Double
+    public var devAccuracy: Double?
+}
+
+/// CPU seconds (user + system) used by this process.
+public func cpuSeconds() -> Double {
+    var ru = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &ru)
+    return Double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + Double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6
+}
+
+public func accuracy(_ task: TaskModel, _ examples: [Example], batch: Int) -> Double {
+    guard !examples.isEmpty else { return .nan }
+    var correct = 0
+    for start in stride(from: 0, to: examples.count, by: batch) {
+        let chunk = Array(examples[start..<min(start + batch, examples.count)])
+        correct += zip(task.predict(chunk), chunk).filter { $0 == $1.label }.count
+    }
+    return Double(correct) / Double(examples.count)
+}
+
+/// Groups of trained tensors perturbed and updated together.
+func blocks(_ names: [String], _ g: BlockGranularity?) -> [[Int]] {
+    guard let g else { return [Array(names.indices)] }
+    var order: [String] = [], groups: [String: [Int]] = [:]
+    for (i, name) in names.enumerated() {
+        let parts = name.split(separator: ".").map(String.init)
+        let key: String
+        if let l = parts.firstIndex(where: { $0 == "layers" || $0 == "layer" }), l + 1 < parts.count {
+            switch g {
+            case .block: key = parts[...(l + 1)].joined(separator: ".")
+            case .module: key = parts[...min(l + 2, parts.count - 1)].joined(separator: ".")
+            case .linear: key = parts.dropLast().joined(separator: ".")
+            }
+        } else {
+            key = g == .linear ? parts.dropLast().joined(separator: ".") : parts.first ?? name
+        }
+        if groups[key] == nil { order.append(key) }
+        groups[key, default: []].append(i)
+    }
+    return order.map { groups[$0]! }
+}
+
+public final class Trainer {
+    public let task: TaskModel
+    public let options: TrainOptions
+    public let params: ZOParameters
+    public let blockIndices: [[Int]]
+    let foIndices: Set<Int>
+    let state = ZOState()
+    var foOptimizer: Optimizer?
+    /// One JSON object per step: {"step", "lr", "updates": [{"block", "seeds", "c", "m"?}]}.
+    public private(set) var trajectory: [JSONValue] = []
+
+    public init(task: TaskModel, options: TrainOptions) {
+        self.task = task
+        self.options = options
+        let named = task.trainable
+        params = ZOParameters(named)
+        // Hybrid: the last k transformer blocks and everything after them go first-order.
+        var fo = Set<Int>()
+        if let k = options.hybridLayers {
+            let layerOf = named.map { name, _ -> Int? in
+                let parts = name.split(separator: ".")
+                guard let l = parts.firstIndex(where: { $0 == "layers" || $0 == "layer" }), l + 1 < parts.count else { return nil }
+                return Int(parts[l + 1])
+            }
+            let last = layerOf.compactMap { $0 }.max() ?? -1
+            for (i, (name, _)) in named.enumerated() {
+                if let l = layerOf[i] { if l > last - k { fo.insert(i) } }
+                else if name.contains("norm") && !name.contains("layers") || name.hasPrefix("head") || name.hasPrefix("lm_head") { fo.insert(i) }
+            }
+        }
+        foIndices = fo
+        let zoNames = named.enumerated().filter { !fo.contains($0.offset) }
+        blockIndices = blocks(zoNames.map(\.element.0), options.blockwise).map { $0.map { zoNames[$0].offset } }
+        if options.sparsity > 0 {
+            let fractions = options.sparsityMagnitude ? SparsityMasks.magnitudeFractions(params, sparsity: options.sparsity, seed: options.seed)
+                : Array(repeating: options.sparsity, count: params.count)
+            params.sparsity = SparsityMasks(fraction: fractions, every: options.sparsityEvery, seed: options.seed &+ 0x5A5A)
+        }
+        let o = options.rule.optimizer
+        if o.isFirstOrder || !fo.isEmpty {
+            let foParams = o.isFirstOrder ? named.map(\.1) : fo.sorted().map { named[$0].1 }
+            let decay = foParams.filter { t in params.decays[params.index[ObjectIdentifier(t)]!] }
+            let noDecay = foParams.filter { t in !params.decays[params.index[ObjectIdentifier(t)]!] }
+            let groups = [ParameterGroup(decay, lr: options.lr, weightDecay: options.rule.weightDecay),
+                          ParameterGroup(noDecay, lr: options.lr, weightDecay: 0)]
+            foOptimizer = (o == .foSGD || o == .zoSGD || o == .zoSGDSign || o == .zoSGDConservative)
+                ? SGD(groups, momentum: 0) : Adam(groups, betas: (options.rule.beta1, options.rule.beta2), eps: options.rule.adamEps)
+        }
+        for (_, t) in named { t.requiresGrad = false }
+    }
+
+    /// Seeds stay below 2⁵³ so they survive any JSON reader.
+    func seed(step: Int, block: Int, k: Int) -> UInt64 {
+        let b = Philox.block(seed: options.seed, stream: 0x2E5D, index: UInt64(step) &* 4096 &+ UInt64(block) &* 64 &+ UInt64(k))
+        return (UInt64(b.0) | UInt64(b.1) << 32) & ((1 << 53) - 1)
+    }
+
+    func zoLoss(_ batch: [Example], resolver: ParameterResolver?) -> Float {
+        withoutGrad { Parameters.withResolver(resolver) { task.loss(batch) } }.item()
+    }
+
+    /// One optimizer step on `batch`; returns the loss (at θ + εz for ZO, as ZO-Bench reports it) and the
+    /// projected gradients.
+    public func step(_ step: Int, batch: [Example]) -> (loss: Float, projected: [Float]) {
+        let o = options.rule.optimizer
+        let lr = options.lr * options.schedule.factor(at: step)
+        params.sparsity?.setStep(step)
+        var updates: [JSONValue] = []
+        var reported: Float = .nan, projected: [Float] = []
+
+        if o.isFirstOrder {
+            for (_, t) in params.named { t.requiresGrad = true }
+            let l = task.loss(batch)
+            foOptimizer!.zeroGrad()
+            l.backward()
+            for i in foOptimizer!.groups.indices { foOptimizer!.groups[i].lr = lr }
+            foOptimizer!.step()
+            for (_, t) in params.named { t.requiresGrad = false; t.grad = nil }
+            return (l.item(), [])
+        }
+        if o == .forwardGrad {
+            let s = seed(step: step, block: 0, k: 0)
+            let l = withoutGrad { Parameters.withResolver(DirectionTangentResolver(params, seed: s)) { task.loss(batch) } }
+            let jvp = l.tangent?.item() ?? 0
+            for i in 0..<params.count where !foIndices.contains(i) {
+                applyUpdate(params, tensor: i, seeds: [s], coefficients: [jvp], lr: lr, rule: options.rule, state: state)
+            }
+            updates.append(.object(["block": -1, "seeds": .array([.number(JSONNumber(Int(s)))]), "c": .array([.number(JSONNumber(jvp)!)])]))
+            trajectory.append(.object(["step": .number(JSONNumber(step)), "lr": .number(JSONNumber(lr)!), "updates": .array(updates)]))
+            return (l.item(), [jvp])
+        }
+        let base = options.oneSided || o == .zoSGDConservative ? zoLoss(batch, resolver: nil) : .nan
+        for (b, members) in blockIndices.enumerated() {
+            let subset = Set(members)
+            var seeds: [UInt64] = [], cs: [Float] = []
+            for k in 0..<options.q {
+                let s = seed(step: step, block: b, k: k)
+                let plus = zoLoss(batch, resolver: PerturbResolver(params, seed: s, scale: options.eps, subset: subset))
+                let c: Float
+                if options.oneSided {
+                    c = (plus - base) / options.eps
+                } else {
+                    let minus = zoLoss(batch, resolver: PerturbResolver(params, seed: s, scale: -options.eps, subset: subset))
+                    c = (plus - minus) / (2 * options.eps)
+                }
+                if reported.isNaN { reported = plus }
+                seeds.append(s)
+                cs.append(o == .zoSGDSign ? (c > 0 ? 1 : c < 0 ? -1 : 0) : c)
+                projected.append(c)
+            }
+            var entry: [String: JSONValue] = ["block": .number(JSONNumber(b)), "seeds": .array(seeds.map { .number(JSONNumber(Int($0))) }),
+                                              "c": .array(cs.map { .number(JSONNumber($0)!) })]
+            if o == .zoSGDConservative {
+                // θ − ηG and θ + ηG on the same batch; keep the best of the three.
+                let down = zoLoss(batch, resolver: PerturbResolver(params, seed: seeds[0], scale: -lr * cs[0], subset: subset))
+                let up = zoLoss(batch, resolver: PerturbResolver(params, seed: seeds[0], scale: lr * cs[0], subset: subset))
+                let m: Float = down <= base && down <= up ? 1 : (up < base && up < down ? -1 : 0)
+                for i in members { applyConservative(params, tensor: i, seed: seeds[0], coefficient: cs[0], lr: lr, multiplier: m) }
+                entry["m"] = .number(JSONNumber(m)!)
+            } else {
+                for i in members { applyUpdate(params, tensor: i, seeds: seeds, coefficients: cs, lr: lr, rule: options.rule, state: state) }
+            }
+            updates.append(.object(JSONObject(entry.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: $0.value) })))
+        }
+        if !foIndices.isEmpty {
+            // Hybrid: first-order on the last blocks and the head (graph recorded from them only).
+            for i in foIndices { params.tensor(i).requiresGrad = true }
+            let l = task.loss(batch)
+            foOptimizer!.zeroGrad()
+            l.backward()
+            for i in foOptimizer!.groups.indices { foOptimizer!.groups[i].lr = lr }
+            foOptimizer!.step()
+            for i in foIndices { params.tensor(i).requiresGrad = false; params.tensor(i).grad = nil }
+        }
+        trajectory.append(.object(["step": .number(JSONNumber(step)), "lr": .number(JSONNumber(lr)!), "updates": .array(updates)]))
+        return (reported, projected)
+    }
+
+    /// Runs the whole training; `log` sees every step (with dev accuracy every evalEvery steps).
+    public func run(train: [Example], dev: [Example], log: (StepLog) -> Void) {
+        let sampler = BatchSampler(count: train.count, batch: min(options.batch, train.count), seed: options.seed)
+        let start = Date(), cpu0 = cpuSeconds()
+        for s in 0..<options.steps {
+            let batch = sampler.indices(step: s).map { train[$0] }
+            let (loss, projected) = step(s, batch: batch)
+            let evaluate = options.evalEvery > 0 && ((s + 1) % options.evalEvery == 0 || s + 1 == options.steps)
+            let acc = evaluate ? accuracy(task, dev, batch: options.evalBatch) : nil
+            log(StepLog(step: s + 1, loss: loss, projected: projected, lr: options.lr * options.schedule.factor(at: s),
+                        seconds: Date().timeIntervalSince(start), cpuSeconds: cpuSeconds() - cpu0, devAccuracy: acc))
+        }
+    }
+}

@@ -1,0 +1,93 @@
+// The optimizers' in-place updates from a zeroth-order (or forward-gradient) estimate
+// G_i = c · z_i (c: projected gradient, its sign, or a directional derivative; z_i regenerated),
+// one tensor at a time so no more than one tensor's worth of gradient ever exists:
+//
+//   zo-sgd (MeZO)     θ ← θ − η (G + λθ)                       λ only where weight decay applies
+//   zo-sgd-mmt        b ← μ b + (G + λθ) (b = G + λθ at first);  θ ← θ − η b
+//   zo-sgd-sign       as zo-sgd with c = sign(projected gradient) (the reference code's SignSGD)
+//   zo-adam           Adam on G + λθ (bias-corrected, as torch.optim.Adam)
+//   forward-grad      as zo-sgd with c = ∇L·v (exact directional derivative)
+//
+// The same function applies updates in training and in `zo replay`, so a replayed run reproduces the
+// weights bit for bit.
+import Foundation
+import Runtime
+
+public enum ZOOptimizer: String, CaseIterable, Sendable {
+    case zoSGD = "zo-sgd", zoSGDMomentum = "zo-sgd-mmt", zoSGDConservative = "zo-sgd-cons", zoSGDSign = "zo-sgd-sign"
+    case zoAdam = "zo-adam", forwardGrad = "forward-grad", foSGD = "fo-sgd", foAdam = "fo-adam"
+
+    public var isFirstOrder: Bool { self == .foSGD || self == .foAdam }
+}
+
+/// Optimizer state (momentum buffers, Adam moments) for the ZO updates, per tensor.
+public final class ZOState {
+    var momentum: [Int: Tensor] = [:]
+    var adamM: [Int: Tensor] = [:], adamV: [Int: Tensor] = [:], adamT: [Int: Int] = [:]
+    public init() {}
+}
+
+public struct UpdateRule: Sendable {
+    public var optimizer: ZOOptimizer
+    public var weightDecay: Float = 0
+    public var momentum: Float = 0.9
+    public var beta1: Float = 0.9, beta2: Float = 0.999, adamEps: Float = 1e-8
+    public init(optimizer: ZOOptimizer) { self.optimizer = optimizer }
+}
+
+/// θ_i ← update with G = Σ_k coefficients[k] · z_i(seeds[k]) / q, learning rate `lr`.
+func applyUpdate(_ params: ZOParameters, tensor i: Int, seeds: [UInt64], coefficients: [Float], lr: Float,
+                 rule: UpdateRule, state: ZOState) {
+    let t = params.tensor(i), n = t.count
+    let g = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+    defer { g.deallocate() }
+    g.initialize(repeating: 0, count: n)
+    let q = Float(seeds.count)
+    for (seed, c) in zip(seeds, coefficients) {
+        let cq = c / q
+        params.forEachDirectionChunk(i, seed: seed) { start, m, z in
+            for j in 0..<m { g[start + j] += cq * z[j] }
+        }
+    }
+    let p = t.data
+    let wd: Float = params.decays[i] ? rule.weightDecay : 0
+    switch rule.optimizer {
+    case .zoSGD, .zoSGDSign, .zoSGDConservative, .forwardGrad:
+        for j in 0..<n { p[j] -= lr * (g[j] + wd * p[j]) }
+    case .zoSGDMomentum:
+        let mu = rule.momentum
+        if let b = state.momentum[i] {
+            let bp = b.data
+            for j in 0..<n { bp[j] = mu * bp[j] + (g[j] + wd * p[j]); p[j] -= lr * bp[j] }
+        } else {
+            let b = Tensor(uninitializedShape: t.shape), bp = b.data
+            for j in 0..<n { bp[j] = g[j] + wd * p[j]; p[j] -= lr * bp[j] }
+            state.momentum[i] = b
+        }
+    case .zoAdam:
+        let m = state.adamM[i] ?? Tensor.zeros(t.shape), v = state.adamV[i] ?? Tensor.zeros(t.shape)
+        let step = (state.adamT[i] ?? 0) + 1
+        (state.adamM[i], state.adamV[i], state.adamT[i]) = (m, v, step)
+        let (b1, b2) = (rule.beta1, rule.beta2)
+        let bc1 = 1 - Foundation.pow(Double(b1), Double(step)), bc2 = 1 - Foundation.pow(Double(b2), Double(step))
+        let stepSize = Float(Double(lr) / bc1), sqrtBC2 = Float(bc2.squareRoot())
+        let mp = m.data, vp = v.data
+        for j in 0..<n {
+            let gj = g[j] + wd * p[j]
+            mp[j] = b1 * mp[j] + (1 - b1) * gj
+            vp[j] = b2 * vp[j] + (1 - b2) * gj * gj
+            p[j] -= stepSize * mp[j] / (vp[j].squareRoot() / sqrtBC2 + rule.adamEps)
+        }
+    case .foSGD, .foAdam:
+        preconditionFailure("first-order optimizers update through the runtime's SGD/Adam")
+    }
+}
+
+/// θ ← θ + m·(−η G) for the chosen candidate of zo-sgd-cons (m = 1: θ − ηG; m = −1: θ + ηG).
+func applyConservative(_ params: ZOParameters, tensor i: Int, seed: UInt64, coefficient c: Float, lr: Float, multiplier: Float) {
+    guard multiplier != 0 else { return }
+    let p = params.tensor(i).data, k = multiplier * lr * c
+    params.forEachDirectionChunk(i, seed: seed) { start, m, z in
+        for j in 0..<m { p[start + j] -= k * z[j] }
+    }
+}

@@ -1,0 +1,200 @@
+// zo: zeroth-order fine-tuning in inference-sized memory (ZO-Bench's optimizers, MeZO), with
+// forward-gradient and first-order baselines; replay of a run from its few-kilobyte trajectory.
+import ArgumentParser
+import Foundation
+import Runtime
+import ZOCore
+
+struct ZO: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zo",
+        abstract: "Fine-tune a model with zeroth-order optimizers (ZO-Bench, MeZO) in the memory of inference.",
+        discussion: """
+        Each ZO step draws a seed; the direction z is regenerated from (seed, tensor index) with Philox \
+        whenever needed and never stored, and the model is probed at θ ± εz without writing θ (each \
+        layer reads its weights through a resolver that adds ±εz), so θ is restored exactly. The \
+        trajectory (seed, projected gradient, learning rate per step) rebuilds the weights bit for bit \
+        with `zo replay`.
+        """,
+        subcommands: [Train.self, Replay.self, Eval.self])
+}
+
+struct TaskOptions: ParsableArguments {
+    @Option(help: "Base model: a LLaMA-family directory or GGUF file (prompt-based), or a BERT directory (classification head).")
+    var model: String
+    @Option(help: "Scheme: full, lora, prefix, prompt.") var scheme = "full"
+    @Option(help: "Prompt template ({text} is the example's text).") var template = "{text} It was"
+    @Option(help: "Verbalizer: the label words, comma-separated, in label order.") var verbalizer = "terrible,great"
+    @Option(help: "Classes (encoder head).") var classes = 2
+    @Option(help: "LoRA rank.") var loraRank = 8
+    @Option(help: "LoRA alpha.") var loraAlpha: Float = 16
+    @Option(help: "Prefix tokens (prefix scheme).") var prefixTokens = 5
+    @Option(help: "Virtual tokens (prompt scheme).") var promptTokens = 10
+
+    func spec(seed: UInt64) throws -> RunSpec {
+        guard let s = Scheme(rawValue: scheme) else { throw ValidationError("--scheme must be full, lora, prefix or prompt") }
+        var spec = RunSpec(base: model)
+        spec.scheme.scheme = s
+        (spec.scheme.loraRank, spec.scheme.loraAlpha, spec.scheme.prefixTokens, spec.scheme.promptTokens) = (loraRank, loraAlpha, prefixTokens, promptTokens)
+        spec.template = template
+        spec.verbalizer = verbalizer.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        spec.classes = classes
+        spec.seed = seed
+        return spec
+    }
+}
+
+func load(_ f: () throws -> TaskModel, path: String) -> TaskModel {
+    do { return try f() } catch { fatalLoad(program: "zo", path: path, problem: "\(error)", hint: "`make models` fetches SmolLM2 and MiniLM") }
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Fine-tune; writes the model (or adapter), the log and the replayable trajectory into --out.")
+    @OptionGroup var task: TaskOptions
+    @Option(help: "Training data (JSONL: text + label, or multiple choice).") var train: String
+    @Option(help: "Development data for accuracy.") var dev: String
+    @Option(help: "zo-sgd, zo-sgd-mmt, zo-sgd-cons, zo-sgd-sign, zo-adam, forward-grad, fo-sgd, fo-adam.") var optimizer = "zo-sgd"
+    @Option(help: "Learning rate.") var lr: Float = 1e-6
+    @Option(help: "Perturbation scale ε.") var eps: Float = 1e-3
+    @Option(help: "Optimizer steps.") var steps = 1000
+    @Option(help: "Examples per step.") var batch = 16
+    @Option(help: "Random directions per step (averaged).") var q = 1
+    @Flag(help: "One-sided estimate (L(θ+εz) − L(θ)) / ε.") var oneSided = false
+    @Option(help: "Weight decay (not on biases and norms).") var weightDecay: Float = 0
+    @Option(help: "Momentum (zo-sgd-mmt).") var momentum: Float = 0.9
+    @Option(help: "Learning-rate schedule: constant, linear, cosine, step:N:G, ...") var schedule = "constant"
+    @Option(help: "Training examples sampled (ZO-Bench: 1000).") var trainCount = 1000
+    @Option(help: "Development examples sampled (ZO-Bench: 500).") var devCount = 500
+    @Option(help: "Evaluate on the development set every this many steps (0: only at the end).") var evalEvery = 100
+    @Option(help: "Block-wise ZO: block, module (attention/MLP) or linear.") var blockwise: String?
+    @Option(help: "Gradient sparsity: the share of each direction zeroed.") var sparsity: Float = 0
+    @Flag(help: "Per-tensor sparsity from weight magnitudes (ZO-Bench's ratios).") var sparsityMagnitude = false
+    @Option(help: "Redraw sparsity masks every this many steps.") var sparsityEvery = 1
+    @Option(help: "Hybrid ZO/FO: first-order on the last this many blocks and the head.") var hybridLayers: Int?
+    @Option(help: "Output directory.") var out: String
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        common.apply()
+        guard let opt = ZOOptimizer(rawValue: optimizer) else { throw ValidationError("unknown --optimizer \(optimizer)") }
+        let spec = try task.spec(seed: common.seed)
+        let model = load({ try buildTask(spec) }, path: task.model)
+        let trainSet: [Example], devSet: [Example]
+        do {
+            trainSet = sample(try loadExamples(train), count: trainCount, seed: common.seed, stream: 1)
+            devSet = sample(try loadExamples(dev), count: devCount, seed: common.seed, stream: 2)
+        } catch { fatalLoad(program: "zo", path: train, problem: "\(error)") }
+        var o = TrainOptions()
+        o.rule = UpdateRule(optimizer: opt)
+        (o.rule.weightDecay, o.rule.momentum) = (weightDecay, momentum)
+        (o.lr, o.eps, o.steps, o.batch, o.q, o.oneSided, o.seed, o.evalEvery) = (lr, eps, steps, batch, q, oneSided, common.seed, evalEvery)
+        guard let sch = LRSchedule.parse(schedule, warmup: 0, total: steps) else { throw ValidationError("bad --schedule \(schedule)") }
+        o.schedule = sch
+        if let b = blockwise {
+            guard let g = BlockGranularity(rawValue: b) else { throw ValidationError("--blockwise must be block, module or linear") }
+            o.blockwise = g
+        }
+        (o.sparsity, o.sparsityMagnitude, o.sparsityEvery, o.hybridLayers) = (sparsity, sparsityMagnitude, sparsityEvery, hybridLayers)
+        let trainer = Trainer(task: model, options: o)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: out + "/log.jsonl", contents: nil)
+        let logFile = FileHandle(forWritingAtPath: out + "/log.jsonl")!
+        let progress = common.showsProgress()
+        trainer.run(train: trainSet, dev: devSet) { e in
+            var r = Record()
+            r.set("step", int: e.step)
+            try? r.set("loss", float: e.loss)
+            try? r.set("projected_grad", floats: e.projected)
+            try? r.set("lr", float: e.lr)
+            try? r.set("seconds", double: (e.seconds * 100).rounded() / 100)
+            try? r.set("cpu_seconds", double: (e.cpuSeconds * 100).rounded() / 100)
+            if let a = e.devAccuracy { try? r.set("dev_accuracy", double: a) }
+            logFile.write(Data((r.jsonText + "\n").utf8))
+            if progress && (e.step % 10 == 0 || e.devAccuracy != nil) {
+                FileHandle.standardError.write(Data("\rzo: step \(e.step)/\(o.steps) loss \(String(format: "%.4f", e.loss))\(e.devAccuracy.map { String(format: " dev %.3f", $0) } ?? "")   ".utf8))
+            }
+        }
+        if progress { FileHandle.standardError.write(Data("\n".utf8)) }
+        // The trajectory: a header (everything replay needs), then one line per step.
+        var header = spec.json.objectValue!
+        let extra: [String: JSONValue] = [
+            "optimizer": .string(optimizer), "weight_decay": .number(JSONNumber(weightDecay)!), "momentum": .number(JSONNumber(momentum)!),
+            "beta1": .number(JSONNumber(o.rule.beta1)!), "beta2": .number(JSONNumber(o.rule.beta2)!), "adam_eps": .number(JSONNumber(o.rule.adamEps)!),
+            "trained": .array(trainer.params.named.map { .string($0.0) }),
+            "blocks": .array(trainer.blockIndices.map { .array($0.map { .number(JSONNumber($0)) }) }),
+            "hybrid_layers": hybridLayers.map { .number(JSONNumber($0)) } ?? .null,
+        ]
+        for (k, v) in extra.sorted(by: { $0.key < $1.key }) { header.members.append(.init(key: k, value: v)) }
+        if let sp = trainer.params.sparsity {
+            header.members.append(.init(key: "sparsity_fractions", value: .array(sp.fraction.map { .number(JSONNumber($0)!) })))
+            header.members.append(.init(key: "sparsity_every", value: .number(JSONNumber(sp.every))))
+            header.members.append(.init(key: "sparsity_seed", value: .number(JSONNumber(Int(sp.seed & ((1 << 53) - 1))))))
+        }
+        var lines = [JSONValue.object(["zo_trajectory": .object(header)]).jsonText]
+        lines += trainer.trajectory.map(\.jsonText)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: out + "/trajectory.jsonl", atomically: true, encoding: .utf8)
+        try saveRun(model, spec: spec, to: out, extra: ["optimizer": .string(optimizer), "steps": .number(JSONNumber(steps))])
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Rebuild a ZO run's weights from the base model and its trajectory, bit for bit.")
+    @Option(help: "The base model the run started from.") var base: String
+    @Option(help: "The run's trajectory.jsonl.") var log: String
+    @Option(help: "Output directory.") var out: String
+    @Option(help: "Threads.") var threads: Int?
+
+    func run() throws {
+        Threads.set(threads ?? Threads.physicalCores())
+        guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { fatalLoad(program: "zo", path: log, problem: "cannot read") }
+        let lines = try text.split(separator: "\n").map { try JSONValue(parsing: [UInt8]($0.utf8)) }
+        guard let header = lines.first?["zo_trajectory"] else { fatalLoad(program: "zo", path: log, problem: "no zo_trajectory header line") }
+        var spec = try RunSpec(json: header)
+        spec.base = base
+        let task = load({ try buildTask(spec) }, path: base)
+        try replay(task, header: header, steps: Array(lines.dropFirst()))
+        try saveRun(task, spec: spec, to: out, extra: ["replayed_from": .string(log)])
+    }
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Accuracy of a model (a zo run's --out, or a base model zero-shot) on labeled data.")
+    @OptionGroup var task: TaskOptions
+    @Option(help: "Labeled data (JSONL).") var data: String
+    @Option(help: "Examples sampled (default: all).") var count: Int?
+    @Option(help: "Write each example's prediction as JSONL here.") var predictions: String?
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        common.apply()
+        let fallback = try task.spec(seed: common.seed)
+        let model: TaskModel
+        do { (model, _) = try loadRun(task.model, fallback: fallback) } catch {
+            fatalLoad(program: "zo", path: task.model, problem: "\(error)")
+        }
+        let examples: [Example]
+        do { examples = sample(try loadExamples(data), count: count, seed: common.seed, stream: 2) } catch {
+            fatalLoad(program: "zo", path: data, problem: "\(error)")
+        }
+        var correct = 0
+        var lines: [String] = []
+        for start in stride(from: 0, to: examples.count, by: common.batch) {
+            let chunk = Array(examples[start..<min(start + common.batch, examples.count)])
+            for (e, p) in zip(chunk, model.predict(chunk)) {
+                if p == e.label { correct += 1 }
+                var r = Record()
+                r.set("text", string: e.text)
+                r.set("label", int: e.label)
+                r.set("prediction", int: p)
+                lines.append(r.jsonText)
+            }
+        }
+        if let predictions { try (lines.joined(separator: "\n") + "\n").write(toFile: predictions, atomically: true, encoding: .utf8) }
+        var r = Record()
+        r.set("examples", int: examples.count)
+        try r.set("accuracy", double: Double(correct) / Double(max(examples.count, 1)))
+        print(r.jsonText)
+    }
+}
+
+ZO.main()
