@@ -79,6 +79,7 @@ let package = Package(
         .testTarget(name: "EmbedTests", dependencies: ["EmbedCore", "Runtime", "ToolTestSupport", "embed"], path: "Tests/EmbedTests"),
         .testTarget(name: "LMInfiniteTests", dependencies: ["LMInfiniteCore", "Runtime", "ToolTestSupport", "lm-infinite"],
                     path: "Tests/LMInfiniteTests"),
+        .testTarget(name: "ZOTests", dependencies: ["ZOCore", "Runtime", "ToolTestSupport", "zo"], path: "Tests/ZOTests"),
         .testTarget(name: "TokenizeTests", dependencies: ["TokenizeCore", "Runtime", "ToolTestSupport", "tokenize"],
                     path: "Tests/TokenizeTests"),
         .testTarget(name: "LokiTests", dependencies: ["LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),

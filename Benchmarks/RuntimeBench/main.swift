@@ -2,8 +2,9 @@
 //
 //   runtime-bench [--threads N] [--only matmul|mlp|jsonl]   (REFPYTHON=python with torch for the reference)
 //
-// Matmul GFLOP/s at transformer shapes (ours: `matmul`, which allocates its output; raw: cblas_sgemm
-// into a preallocated buffer; PyTorch: torch.mm), one Adam training step of an MLP
+// Matmul GFLOP/s at transformer shapes (ours: `matmul`, which allocates its output and runs fixed-size
+// tiles on the threads; raw: cblas_sgemm with OpenBLAS's own threading into a preallocated buffer;
+// PyTorch: torch.mm), one Adam training step of an MLP
 // (784-512-512-10, batch 256) against the same step in PyTorch, and the JSONL layer writing records
 // with a 384-float embedding (our runner against Python's json.loads/json.dumps loop).
 import CBLAS
@@ -27,6 +28,9 @@ for (m, k, n) in [(64, 576, 1536), (512, 384, 1536), (2048, 2048, 2048)] {
     let c = Tensor(uninitializedShape: [m, n])
     let flop = 2.0 * Double(m * k * n)
     let ours = flop / timed { _ = withoutGrad { matmul(a, b) } } / 1e9
+    // Raw OpenBLAS with its own threading at the same thread count (the runtime keeps it single-threaded).
+    openblas_set_num_threads(Int32(threads))
+    defer { openblas_set_num_threads(1) }
     let raw = flop / timed {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.data, Int32(k),
                     b.data, Int32(n), 0, c.data, Int32(n))

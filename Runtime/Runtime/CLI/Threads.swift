@@ -9,12 +9,18 @@ import Foundation
 
 public enum Threads {
     /// Threads kernels may use; set through `set(_:)` so OpenBLAS follows.
-    public private(set) static var count: Int = physicalCores()
+    public private(set) static var count: Int = {
+        openblas_set_num_threads(1)
+        return physicalCores()
+    }()
 
-    /// Set the runtime-wide count and OpenBLAS's thread pool size.
+    /// Set the runtime-wide count. OpenBLAS itself always runs single-threaded: the runtime splits
+    /// each product into tiles of a fixed size (from the shapes alone) and runs the tiles on these
+    /// threads, so results are bit-identical whatever the thread count (OpenBLAS's own threading
+    /// changes the last bits with the thread count).
     public static func set(_ n: Int) {
         count = max(1, n)
-        openblas_set_num_threads(Int32(count))
+        openblas_set_num_threads(1)
     }
 
     /// Physical cores available to this process (at least 1).

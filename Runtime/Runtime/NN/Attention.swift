@@ -26,13 +26,47 @@ public struct AttentionMask {
 
 /// C = op(A)·op(B) (+ beta·C) with explicit leading dimensions (row-major): kernels that read
 /// interleaved layouts (heads inside rows) without copying call this directly.
-@inline(__always)
+///
+/// Products split into tiles of at most 256 rows × 384 columns (decided by the shapes alone), each a
+/// single-threaded BLAS call, the tiles spread over the runtime's threads: every output element is
+/// computed the same way for any thread count. One-row products (decoding) are matrix-vector
+/// products split into fixed 1,024-column chunks.
 public func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
-          _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-          _ c: UnsafeMutablePointer<Float>, _ ldc: Int, alpha: Float = 1, beta: Float = 0) {
-    guard m > 0 && n > 0 && k > 0 else { return }
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+                 _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, alpha: Float = 1, beta: Float = 0) {
+    guard m > 0 && n > 0 else { return }
+    if k == 0 {
+        for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+        return
+    }
+    if m == 1 && !transA {
+        // y = op(B)ᵀ a: B [K, N] → Trans over [K, cols]; B [N, K] (transB) → NoTrans over [rows, K].
+        let chunk = 1024, chunks = (n + chunk - 1) / chunk
+        parallelFor(chunks, grain: max(1, (1 << 18) / max(chunk * k, 1))) { range in
+            for t in range {
+                let j0 = t * chunk, w = min(chunk, n - j0)
+                if transB {
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(w), Int32(k), alpha, b + j0 * ldb, Int32(ldb), a, 1, beta, c + j0, 1)
+                } else {
+                    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(w), alpha, b + j0, Int32(ldb), a, 1, beta, c + j0, 1)
+                }
+            }
+        }
+        return
+    }
+    let tm = 256, tn = 384
+    let mt = (m + tm - 1) / tm, nt = (n + tn - 1) / tn
+    parallelFor(mt * nt, grain: max(1, (1 << 20) / max(min(m, tm) * min(n, tn) * k, 1))) { range in
+        for t in range {
+            let i0 = (t / nt) * tm, j0 = (t % nt) * tn
+            let rows = min(tm, m - i0), cols = min(tn, n - j0)
+            let ap = transA ? a + i0 : a + i0 * lda
+            let bp = transB ? b + j0 * ldb : b + j0
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(rows), Int32(cols), Int32(k), alpha, ap, Int32(lda), bp, Int32(ldb), beta,
+                        c + i0 * ldc + j0, Int32(ldc))
+        }
+    }
 }
 
 public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = nil,
@@ -50,12 +84,9 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
     let out = Tensor.zeros([b, tq, h, d])
     let recording = willRecord(q, k, v)
     let probs = recording ? Tensor(uninitializedShape: [b, h, tq, tk]) : nil
-    // (batch, head) pairs are independent. While each pair's GEMMs are below OpenBLAS's threading
-    // threshold (m·n·k < 262,144: it runs them on the calling thread) the pairs go to our threads;
-    // above it BLAS threads each GEMM and the pairs run one after another (never both: they contend).
+    // (batch, head) pairs are independent: they go to the threads (each pair's GEMMs then run inline).
     let pairs = b * h, work = tq * tk * d
-    let grain = work < 262_144 ? max(1, (1 << 17) / max(work, 1)) : pairs
-    parallelFor(pairs, grain: grain) { range in
+    parallelFor(pairs, grain: max(1, (1 << 17) / max(work, 1))) { range in
         let scores = probs == nil ? Tensor(uninitializedShape: [tq, max(tk, 1)]) : nil
         for pair in range {
             let bi = pair / h, hi = pair % h, kh = hi / group

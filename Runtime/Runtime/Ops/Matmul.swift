@@ -4,28 +4,13 @@
 // or batched b [..., K, N]; batch axes broadcast. When b is a plain matrix and a is not transposed,
 // a's batch axes fold into M: one GEMM for the whole batch (the Linear layer's case).
 // `matmulNaive` is the triple loop the tests compare against.
-import CBLAS
 
-/// C[M, N] = op(A) op(B) (+ beta C), row-major, through cblas_sgemm.
+/// C[M, N] = op(A) op(B) (+ beta C), row-major, contiguous operands (through `gemm`).
 @inline(__always)
 func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
            _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
            beta: Float = 0) {
-    if m == 0 || n == 0 { return }
-    if k == 0 {
-        if beta == 0 { c.initialize(repeating: 0, count: m * n) }
-        return
-    }
-    if m == 1 && !transA {
-        // One row (decoding a token): a matrix-vector product streams B once instead of packing it.
-        // c = op(B)ᵀ a: B [K, N] → y = Bᵀ a (Trans); B [N, K] (transB) → y = B a (NoTrans).
-        cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
-                    1, b, Int32(transB ? k : n), a, 1, beta, c, 1)
-        return
-    }
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
-                beta, c, Int32(n))
+    gemm(transA, transB, m, n, k, a, transA ? m : k, b, transB ? k : n, c, n, beta: beta)
 }
 
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {

@@ -8,16 +8,24 @@ import Foundation
 
 @inline(__always)
 public func parallelFor(_ count: Int, grain: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
-    let threads = min(Threads.count, max(1, count / max(grain, 1)))
+    let threads = ParallelRegion.active ? 1 : min(Threads.count, max(1, count / max(grain, 1)))
     if threads <= 1 {
         if count > 0 { body(0..<count) }
         return
     }
     let chunk = (count + threads - 1) / threads
+    ParallelRegion.active = true
+    defer { ParallelRegion.active = false }
     DispatchQueue.concurrentPerform(iterations: threads) { t in
         let start = t * chunk, end = min(count, start + chunk)
         if start < end { body(start..<end) }
     }
+}
+
+/// Set while a parallelFor runs its workers: nested parallel loops then run inline (the outer loop
+/// already occupies every thread). Written only by the thread that starts the region.
+public enum ParallelRegion {
+    public nonisolated(unsafe) static var active = false
 }
 
 /// Runs `body(item)` for items 0..<count on all threads at once, one item per thread at a time, with

@@ -100,10 +100,9 @@ public final class BoundedAttention: LLaMAAttentionBackend {
         let slotsA = nA > 0 ? cache.slots(a0, baseE) : 0..<0, slotsB = cache.slots(baseE, p0)
         let qNear = extra > 0 ? rotated(q.slice(axis: 1, cq - 1, cq), [topK!.distance]) : nil
 
-        // Heads go to our threads only while each head's GEMMs are below OpenBLAS's threading threshold
-        // (m·n·k < 262,144); above it BLAS threads each GEMM and heads run in turn (both at once contend).
+        // Heads go to the threads (their GEMMs then run inline).
         let work = cq * cols * headDim
-        parallelFor(heads, grain: work < 262_144 ? max(1, (1 << 16) / max(work, 1)) : heads) { range in
+        parallelFor(heads, grain: max(1, (1 << 16) / max(work, 1))) { range in
             let s = Tensor(uninitializedShape: [cq, cols])
             let nearV = Tensor(uninitializedShape: [max(extra, 1), headDim])
             for h in range {

@@ -221,7 +221,7 @@ public final class Trainer {
         for s in 0..<options.steps {
             let batch = sampler.indices(step: s).map { train[$0] }
             let (loss, projected) = step(s, batch: batch)
-            let evaluate = options.evalEvery > 0 && ((s + 1) % options.evalEvery == 0 || s + 1 == options.steps)
+            let evaluate = (options.evalEvery > 0 && (s + 1) % options.evalEvery == 0) || s + 1 == options.steps
             let acc = evaluate ? accuracy(task, dev, batch: options.evalBatch) : nil
             log(StepLog(step: s + 1, loss: loss, projected: projected, lr: options.lr * options.schedule.factor(at: s),
                         seconds: Date().timeIntervalSince(start), cpuSeconds: cpuSeconds() - cpu0, devAccuracy: acc))

@@ -1,0 +1,71 @@
+// The `zo` program end to end on SmolLM2 with small schemes: training writes a log, a trajectory and
+// the trained tensors; replay rebuilds them bit for bit; the same seed gives the same trajectory on
+// 1 and 2 threads; eval scores a run and a base model; bad input.
+import Foundation
+import XCTest
+import ToolTestSupport
+import Runtime
+
+final class ZOToolTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(Repo.haveModels, "run `make models` first (make test does)")
+    }
+
+    private func train(_ dir: String, _ extra: [String], threads: Int = 2) throws -> ToolResult {
+        try runTool("zo", ["train", "--model", Repo.smollm2, "--train", Repo.path("data/sst2/train-3000.jsonl"),
+                           "--dev", Repo.path("data/sst2/dev.jsonl"), "--train-count", "32", "--dev-count", "16",
+                           "--batch", "4", "--eval-every", "0", "--threads", String(threads), "--out", dir] + extra)
+    }
+
+    func testTrainReplayBitForBitAndThreadIndependence() throws {
+        let dir = try temporaryDirectory("zo")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (scheme, opt) in [("lora", "zo-sgd"), ("prompt", "zo-adam"), ("prefix", "zo-sgd-mmt")] {
+            let args = ["--scheme", scheme, "--optimizer", opt, "--steps", "3", "--lr", "1e-3"]
+            let r = try train(dir + "/\(scheme)", args)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let log = try String(contentsOfFile: dir + "/\(scheme)/log.jsonl", encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(log.count, 3)
+            XCTAssertTrue(log.last!.contains("dev_accuracy"))
+            let rep = try runTool("zo", ["replay", "--base", Repo.smollm2, "--log", dir + "/\(scheme)/trajectory.jsonl", "--out", dir + "/\(scheme)-replay"])
+            XCTAssertEqual(rep.status, 0, rep.stderr)
+            XCTAssertEqual(FileManager.default.contents(atPath: dir + "/\(scheme)/trained.safetensors"),
+                           FileManager.default.contents(atPath: dir + "/\(scheme)-replay/trained.safetensors"), "\(scheme): replay differs")
+        }
+        // One thread: the same losses as two.
+        let one = try train(dir + "/one", ["--scheme", "lora", "--optimizer", "zo-sgd", "--steps", "3", "--lr", "1e-3"], threads: 1)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        func losses(_ d: String) throws -> [String] {
+            try String(contentsOfFile: d + "/log.jsonl", encoding: .utf8).split(separator: "\n").map { line in
+                String(line.split(separator: ",").first { $0.contains("\"loss\"") } ?? "")
+            }
+        }
+        XCTAssertEqual(try losses(dir + "/one"), try losses(dir + "/lora"))
+        // eval: the run and the base model.
+        let e = try runTool("zo", ["eval", "--model", dir + "/lora", "--data", Repo.path("data/sst2/dev.jsonl"), "--count", "8",
+                                   "--predictions", dir + "/pred.jsonl"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        XCTAssertTrue(e.stdout.contains("\"examples\":8"), e.stdout)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/pred.jsonl", encoding: .utf8).split(separator: "\n").count, 8)
+        XCTAssertEqual(try runTool("zo", ["eval", "--model", Repo.smollm2, "--data", Repo.path("data/sst2/dev.jsonl"), "--count", "4"]).status, 0)
+    }
+
+    func testEncoderHeadAndFirstOrder() throws {
+        let dir = try temporaryDirectory("zo-enc")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try runTool("zo", ["train", "--model", Repo.minilm, "--train", Repo.path("data/sst2/train-3000.jsonl"),
+                                   "--dev", Repo.path("data/sst2/dev.jsonl"), "--train-count", "32", "--dev-count", "16",
+                                   "--optimizer", "fo-adam", "--lr", "1e-3", "--steps", "4", "--batch", "8", "--out", dir])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let bad = try runTool("zo", ["replay", "--base", Repo.minilm, "--log", dir + "/trajectory.jsonl", "--out", dir + "/r"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("first-order"), bad.stderr)
+    }
+
+    func testUsageAndLoadErrors() throws {
+        XCTAssertEqual(try runTool("zo", ["train", "--model", Repo.smollm2, "--train", "x", "--dev", "y", "--out", "/tmp/z", "--optimizer", "bogus"]).status, 64)
+        let missing = try runTool("zo", ["eval", "--model", "/nonexistent", "--data", Repo.path("data/sst2/dev.jsonl")])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("/nonexistent"), missing.stderr)
+    }
+}
