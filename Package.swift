@@ -68,6 +68,8 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .executableTarget(name: "model-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/ModelBench",
                           swiftSettings: swiftSettings),
+        .executableTarget(name: "zo-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/ZOBench",
+                          swiftSettings: swiftSettings),
         .executableTarget(name: "lm-infinite-bench", dependencies: ["Runtime", "BenchSupport", "LMInfiniteCore"],
                           path: "Benchmarks/LMInfiniteBench", swiftSettings: swiftSettings),
         .executableTarget(name: "loki-bench", dependencies: ["LokiCore", "Runtime", "BenchSupport"], path: "Benchmarks/LokiBench",

@@ -55,6 +55,19 @@ public func verf(_ xin: Float8) -> Float8 {
     return p / q
 }
 
+/// √x for x ≥ 0, vectorized (SIMD `squareRoot()` compiles to a lane-by-lane loop): the classic
+/// bit-level estimate of 1/√x refined by three Newton steps (to float precision), times x.
+@inline(__always)
+public func vsqrt(_ x: Float8) -> Float8 {
+    let bits = unsafeBitCast(x, to: SIMD8<Int32>.self)
+    var y = unsafeBitCast(SIMD8<Int32>(repeating: 0x5f37_59df) &- (bits &>> 1), to: Float8.self)
+    let half = 0.5 * x
+    y = y * (1.5 - half * y * y)
+    y = y * (1.5 - half * y * y)
+    y = y * (1.5 - half * y * y)
+    return (x * y).replacing(with: 0, where: x .<= 0)
+}
+
 /// Scalar forms through the same vector code.
 @inline(__always) public func vexp(_ x: Float) -> Float { vexp(Float8(repeating: x))[0] }
 @inline(__always) public func verf(_ x: Float) -> Float { verf(Float8(repeating: x))[0] }

@@ -4,9 +4,9 @@
 // a few ULP). Element i of a stream is always computed in group ⌊i / 32⌋ by this same code, so a value
 // depends only on (seed, stream, i), never on how a fill is split across calls or threads.
 //
-// Layout: group g holds blocks 8g…8g+7; block b gives words (w0, w1, w2, w3) → normals
+// Layout: group g holds blocks 8g…8g+7; block 8g+j gives words (w0, w1, w2, w3) → normals
 // (r₀cos θ₀, r₀sin θ₀, r₁cos θ₁, r₁sin θ₁), from 23 random bits per uniform (the log argument in (0, 1]).
-// Element 32g + 4j + k is word k of block 8g + j.
+// Element 32g + 8k + j is normal k of block 8g + j, so a whole group is four vector stores.
 
 typealias U8 = SIMD8<UInt32>
 
@@ -88,21 +88,16 @@ func vsincos(_ theta: Float8) -> (Float8, Float8) {
     return (sinV, cosV)
 }
 
-/// The 32 normals of group `g`, element 32g + 4j + k at index 4j + k.
+/// The 32 normals of group `g` as four vectors: element 32g + 8k + j is lane j of vector k.
 @inline(__always)
-func philoxNormalGroup(seed: UInt64, stream: UInt64, group g: UInt64, into out: UnsafeMutablePointer<Float>) {
+func philoxNormalGroup(seed: UInt64, stream: UInt64, group g: UInt64) -> (Float8, Float8, Float8, Float8) {
     let (w0, w1, w2, w3) = philoxBlocks8(seed: seed, stream: stream, firstBlock: g * 8)
     // 23 random bits as the mantissa of a float in [1, 2): f − 1 is in [0, 1), 2 − f in (0, 1].
     func mantissa(_ w: U8) -> Float8 { unsafeBitCast((w &>> 9) | 0x3f80_0000, to: Float8.self) }
-    func unitClosed(_ w: U8) -> Float8 { 2 - mantissa(w) }
-    func unitOpen(_ w: U8) -> Float8 { mantissa(w) - 1 }
     let twoPi: Float = 6.2831853071795865
-    let r0 = (-2 * vlog(unitClosed(w0))).squareRoot(), (s0, c0) = vsincos(twoPi * unitOpen(w1))
-    let r1 = (-2 * vlog(unitClosed(w2))).squareRoot(), (s1, c1) = vsincos(twoPi * unitOpen(w3))
-    let n0 = r0 * c0, n1 = r0 * s0, n2 = r1 * c1, n3 = r1 * s1
-    for j in 0..<8 {
-        out[4 * j] = n0[j]; out[4 * j + 1] = n1[j]; out[4 * j + 2] = n2[j]; out[4 * j + 3] = n3[j]
-    }
+    let r0 = vsqrt(-2 * vlog(2 - mantissa(w0))), (s0, c0) = vsincos(twoPi * (mantissa(w1) - 1))
+    let r1 = vsqrt(-2 * vlog(2 - mantissa(w2))), (s1, c1) = vsincos(twoPi * (mantissa(w3) - 1))
+    return (r0 * c0, r0 * s0, r1 * c1, r1 * s1)
 }
 
 /// dst[0..<n] = mean + std · (elements offset..<offset+n of the (seed, stream) normal sequence),
@@ -112,14 +107,25 @@ public func philoxNormalFill(_ dst: UnsafeMutablePointer<Float>, count n: Int, s
     guard n > 0 else { return }
     let first = offset / 32, last = (offset + UInt64(n) - 1) / 32
     let groups = Int(last - first + 1)
+    let raw = UnsafeMutableRawPointer(dst)
     parallelFor(groups, grain: 1 << 12) { range in
-        var buf = [Float](repeating: 0, count: 32)
-        buf.withUnsafeMutableBufferPointer { b in
-            for gi in range {
-                let g = first + UInt64(gi)
-                philoxNormalGroup(seed: seed, stream: stream, group: g, into: b.baseAddress!)
-                let lo = max(offset, g * 32), hi = min(offset + UInt64(n), g * 32 + 32)
-                for e in lo..<hi { dst[Int(e - offset)] = mean + std * b[Int(e - g * 32)] }
+        var tmp = (Float8(), Float8(), Float8(), Float8())
+        for gi in range {
+            let g = first + UInt64(gi)
+            let (a, b, c, d) = philoxNormalGroup(seed: seed, stream: stream, group: g)
+            let lo = max(offset, g * 32), hi = min(offset + UInt64(n), g * 32 + 32)
+            if lo == g * 32 && hi == g * 32 + 32 {
+                let o = Int(lo - offset) * 4
+                raw.storeBytes(of: mean + std * a, toByteOffset: o, as: Float8.self)
+                raw.storeBytes(of: mean + std * b, toByteOffset: o + 32, as: Float8.self)
+                raw.storeBytes(of: mean + std * c, toByteOffset: o + 64, as: Float8.self)
+                raw.storeBytes(of: mean + std * d, toByteOffset: o + 96, as: Float8.self)
+            } else {
+                tmp = (a, b, c, d)
+                withUnsafeBytes(of: &tmp) { t in
+                    let v = t.bindMemory(to: Float.self)
+                    for e in lo..<hi { dst[Int(e - offset)] = mean + std * v[Int(e - g * 32)] }
+                }
             }
         }
     }

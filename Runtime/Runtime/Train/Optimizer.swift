@@ -174,7 +174,7 @@ private func adamUpdate(_ pp: UnsafeMutablePointer<Float>, _ gp: UnsafeMutablePo
         let vi = b2 * rv.loadUnaligned(fromByteOffset: o, as: V.self) + (1 - b2) * gi * gi
         rm.storeBytes(of: mi, toByteOffset: o, as: V.self)
         rv.storeBytes(of: vi, toByteOffset: o, as: V.self)
-        rp.storeBytes(of: p0 * decay - stepSize * mi / (vi.squareRoot() / sqrtBC2 + eps), toByteOffset: o, as: V.self)
+        rp.storeBytes(of: p0 * decay - stepSize * mi / (vsqrt(vi) / sqrtBC2 + eps), toByteOffset: o, as: V.self)
         i += lanes
     }
     while i < n {

@@ -29,6 +29,8 @@ public struct TrainOptions: Sendable {
     public var sparsityMagnitude = false
     public var sparsityEvery = 1
     public var hybridLayers: Int? = nil
+    /// Stop once the process has used this many CPU seconds (the last step is evaluated).
+    public var maxCPUSeconds: Double? = nil
     public init() {}
 }
 
@@ -221,10 +223,12 @@ public final class Trainer {
         for s in 0..<options.steps {
             let batch = sampler.indices(step: s).map { train[$0] }
             let (loss, projected) = step(s, batch: batch)
-            let evaluate = (options.evalEvery > 0 && (s + 1) % options.evalEvery == 0) || s + 1 == options.steps
+            let outOfTime = options.maxCPUSeconds.map { cpuSeconds() - cpu0 >= $0 } ?? false
+            let evaluate = (options.evalEvery > 0 && (s + 1) % options.evalEvery == 0) || s + 1 == options.steps || outOfTime
             let acc = evaluate ? accuracy(task, dev, batch: options.evalBatch) : nil
             log(StepLog(step: s + 1, loss: loss, projected: projected, lr: options.lr * options.schedule.factor(at: s),
                         seconds: Date().timeIntervalSince(start), cpuSeconds: cpuSeconds() - cpu0, devAccuracy: acc))
+            if outOfTime { break }
         }
     }
 }

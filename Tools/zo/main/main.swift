@@ -16,7 +16,7 @@ struct ZO: ParsableCommand {
         trajectory (seed, projected gradient, learning rate per step) rebuilds the weights bit for bit \
         with `zo replay`.
         """,
-        subcommands: [Train.self, Replay.self, Eval.self])
+        subcommands: [Train.self, Replay.self, Eval.self, Report.self])
 }
 
 struct TaskOptions: ParsableArguments {
@@ -71,6 +71,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Per-tensor sparsity from weight magnitudes (ZO-Bench's ratios).") var sparsityMagnitude = false
     @Option(help: "Redraw sparsity masks every this many steps.") var sparsityEvery = 1
     @Option(help: "Hybrid ZO/FO: first-order on the last this many blocks and the head.") var hybridLayers: Int?
+    @Option(help: "Stop after this many CPU seconds (user + system, all threads).") var maxCpu: Double?
     @Option(help: "Output directory.") var out: String
     @OptionGroup var common: CommonOptions
 
@@ -95,6 +96,7 @@ struct Train: ParsableCommand {
             o.blockwise = g
         }
         (o.sparsity, o.sparsityMagnitude, o.sparsityEvery, o.hybridLayers) = (sparsity, sparsityMagnitude, sparsityEvery, hybridLayers)
+        o.maxCPUSeconds = maxCpu
         let trainer = Trainer(task: model, options: o)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: out + "/log.jsonl", contents: nil)
@@ -194,6 +196,47 @@ struct Eval: ParsableCommand {
         r.set("examples", int: examples.count)
         try r.set("accuracy", double: Double(correct) / Double(max(examples.count, 1)))
         print(r.jsonText)
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Summarize runs: a Markdown table (best and last dev accuracy, steps, CPU time) and a PNG plot of dev accuracy.")
+    @Argument(help: "Run directories (each with log.jsonl), as NAME=DIR or DIR.") var runs: [String]
+    @Option(help: "Plot file (PNG).") var plot: String?
+    @Option(help: "Plot against: steps or cpu (CPU seconds).") var x = "cpu"
+    @Option(help: "Reference lines (NAME=ACCURACY), e.g. zero-shot=0.51.") var reference: [String] = []
+    @Option(help: "Plot title.") var title = "dev accuracy"
+
+    func run() throws {
+        var series: [PlotSeries] = []
+        print("| run | best dev acc. | last dev acc. | steps | CPU time |")
+        print("|---|---|---|---|---|")
+        for spec in runs {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            let (name, dir) = parts.count == 2 ? (parts[0], parts[1]) : ((parts[0] as NSString).lastPathComponent, parts[0])
+            guard let text = try? String(contentsOfFile: dir + "/log.jsonl", encoding: .utf8) else {
+                fatalLoad(program: "zo", path: dir + "/log.jsonl", problem: "cannot read")
+            }
+            let rows = text.split(separator: "\n").compactMap { try? Record(parsing: String($0)) }
+            let evals = rows.compactMap { r -> (step: Double, cpu: Double, acc: Double)? in
+                guard let a = try? r.double("dev_accuracy") else { return nil }
+                return (Double((try? r.int("step")) ?? 0), (try? r.double("cpu_seconds")) ?? 0, a)
+            }
+            let best = evals.map(\.acc).max(), lastRow = rows.last
+            let cpu = (try? lastRow?.double("cpu_seconds")) ?? nil
+            print("| \(name) | \(best.map { String(format: "%.3f", $0) } ?? "-") | \(evals.last.map { String(format: "%.3f", $0.acc) } ?? "-") | "
+                  + "\((try? lastRow?.int("step")).flatMap { $0 }.map(String.init) ?? "-") | \(cpu.map { String(format: "%.0f s", $0) } ?? "-") |")
+            series.append(PlotSeries(name: name, points: evals.map { (x == "steps" ? $0.step : $0.cpu / 60, $0.acc) }))
+        }
+        guard let plot else { return }
+        let maxX = series.flatMap(\.points).map(\.x).max() ?? 1
+        for r in reference {
+            let p = r.split(separator: "=", maxSplits: 1)
+            if p.count == 2, let v = Double(p[1]) { series.append(PlotSeries(name: String(p[0]), points: [(0, v), (maxX, v)])) }
+        }
+        let chart = LinePlot(title: title, xLabel: x == "steps" ? "steps" : "CPU minutes", yLabel: "dev accuracy", series: series)
+        try chart.render().writePNG(to: plot)
     }
 }
 
