@@ -6,36 +6,8 @@ import Runtime
 
 public func embedRecords(_ runner: JSONLRunner, encoder: SentenceEncoder, field: String, outField: String,
                          batchSize: Int) -> Int32 {
-    runner.run(batchSize: batchSize * 32) { records in
-        var texts: [String] = [], slots: [Int] = []
-        var results = [Result<Record, RecordError>](repeating: .failure(RecordError("not processed")), count: records.count)
-        for (i, r) in records.enumerated() {
-            do {
-                texts.append(try r.string(field))
-                slots.append(i)
-            } catch let e as RecordError {
-                results[i] = .failure(e)
-            } catch {
-                results[i] = .failure(RecordError("\(error)"))
-            }
-        }
-        let ids: [[Int]]
-        do { ids = try encoder.tokenize(texts) } catch {
-            for i in slots { results[i] = .failure(RecordError("field '\(field)': \(error)")) }
-            return results
-        }
-        let vectors = encoder.embed(ids: ids, batchSize: batchSize)
-        for (k, i) in slots.enumerated() {
-            var r = records[i]
-            do {
-                try r.set(outField, floats: vectors[k])
-                results[i] = .success(r)
-            } catch let e as RecordError {
-                results[i] = .failure(e)
-            } catch {
-                results[i] = .failure(RecordError("\(error)"))
-            }
-        }
-        return results
-    }
+    runner.mapBatches(batchSize: batchSize * 32, context: "field '\(field)': ",
+                      read: { try $0.string(field) },
+                      compute: { texts in encoder.embed(ids: try encoder.tokenize(texts), batchSize: batchSize) },
+                      write: { r, v in try r.set(outField, floats: v) })
 }

@@ -68,39 +68,22 @@ public final class ZeroShotClassifier {
 
 public func zeroShotRecords(_ runner: JSONLRunner, classifier: ZeroShotClassifier, field: String, outField: String,
                             asScores: Bool = false) -> Int32 {
-    runner.run { records in
-        var results = [Result<Record, RecordError>](repeating: .failure(RecordError("not processed")), count: records.count)
-        var values: [Float] = [], slots: [Int] = []
-        for (i, r) in records.enumerated() {
-            do {
-                let v = try r.floats(field)
-                guard v.count == classifier.dimension else {
-                    throw RecordError.field(field, "\(v.count) numbers, the class embeddings have \(classifier.dimension)")
-                }
-                values += v
-                slots.append(i)
-            } catch let e as RecordError {
-                results[i] = .failure(e)
-            } catch {
-                results[i] = .failure(RecordError("\(error)"))
+    let k = classifier.classNames.count
+    return runner.mapBatches(
+        read: { r -> [Float] in
+            let v = try r.floats(field)
+            guard v.count == classifier.dimension else {
+                throw RecordError.field(field, "\(v.count) numbers, the class embeddings have \(classifier.dimension)")
             }
-        }
-        let k = classifier.classNames.count
-        let probs = classifier.probabilities(values, rows: slots.count)
-        for (row, i) in slots.enumerated() {
-            var r = records[i]
-            do {
-                try probs.withUnsafeBufferPointer {
-                    try setProbabilities(&r, field: outField, names: classifier.classNames,
-                                         values: UnsafeBufferPointer(rebasing: $0[(row * k)..<((row + 1) * k)]), asScores: asScores)
-                }
-                results[i] = .success(r)
-            } catch let e as RecordError {
-                results[i] = .failure(e)
-            } catch {
-                results[i] = .failure(RecordError("\(error)"))
+            return v
+        },
+        compute: { rows -> [[Float]] in
+            let probs = classifier.probabilities(rows.flatMap { $0 }, rows: rows.count)
+            return (0..<rows.count).map { Array(probs[($0 * k)..<(($0 + 1) * k)]) }
+        },
+        write: { r, p in
+            try p.withUnsafeBufferPointer {
+                try setProbabilities(&r, field: outField, names: classifier.classNames, values: $0, asScores: asScores)
             }
-        }
-        return results
-    }
+        })
 }
