@@ -46,10 +46,11 @@ public func scoreRecords(_ runner: JSONLRunner, lm: InfiniteLM, tokenizer: Token
     }
 }
 
-/// One row per (length, mode): passkey accuracy over `samples` prompts.
+/// One row per (length, mode): passkey accuracy over `samples` prompts; `onRow` sees each row as soon
+/// as it is done.
 public func passkeyRows(model: LLaMAModel, tokenizer: Tokenizer, lengths: [Int], modes: [AttentionMode],
                         options: InfiniteOptions, samples: Int, seed: UInt32, referenceLengths: Bool, chunk: Int,
-                        progress: (String) -> Void) throws -> [JSONValue] {
+                        progress: (String) -> Void, onRow: (JSONValue) -> Void = { _ in }) throws -> [JSONValue] {
     var rows: [JSONValue] = []
     for length in lengths {
         let set = try Passkey.samples(length: length, count: samples, tokenizer: tokenizer, seed: seed, referenceLengths: referenceLengths)
@@ -67,11 +68,13 @@ public func passkeyRows(model: LLaMAModel, tokenizer: Tokenizer, lengths: [Int],
                 if Passkey.isCorrect(tokenizer.decode(out), key: s.key) { correct += 1 }
                 progress("passkey length \(length) \(mode.rawValue): \(i + 1)/\(set.count), \(correct) correct")
             }
-            rows.append(.object(["length": .number(JSONNumber(length)), "mode": .string(mode.rawValue),
-                                 "samples": .number(JSONNumber(set.count)), "correct": .number(JSONNumber(correct)),
-                                 "accuracy": .number(JSONNumber(Double(correct) / Double(max(set.count, 1)))!),
-                                 "mean_tokens": .number(JSONNumber(Double(tokens) / Double(max(set.count, 1)))!),
-                                 "seconds": .number(JSONNumber((Date().timeIntervalSince(start) * 10).rounded() / 10)!)]))
+            let row: JSONValue = .object(["length": .number(JSONNumber(length)), "mode": .string(mode.rawValue),
+                                          "samples": .number(JSONNumber(set.count)), "correct": .number(JSONNumber(correct)),
+                                          "accuracy": .number(JSONNumber(Double(correct) / Double(max(set.count, 1)))!),
+                                          "mean_tokens": .number(JSONNumber(Double(tokens) / Double(max(set.count, 1)))!),
+                                          "seconds": .number(JSONNumber((Date().timeIntervalSince(start) * 10).rounded() / 10)!)])
+            rows.append(row)
+            onRow(row)
         }
     }
     return rows

@@ -146,12 +146,14 @@ struct PasskeyCommand: ParsableCommand {
         }
         let ms = try modes.map(parseModes) ?? [AttentionMode(rawValue: m.mode)!]
         let (model, tok) = m.load("lm-infinite")
-        let rows = try passkeyRows(model: model, tokenizer: tok, lengths: ls, modes: ms, options: m.options(), samples: samples,
-                                   seed: seed, referenceLengths: referenceLengths, chunk: m.chunk) { msg in
+        _ = try passkeyRows(model: model, tokenizer: tok, lengths: ls, modes: ms, options: m.options(), samples: samples,
+                            seed: seed, referenceLengths: referenceLengths, chunk: m.chunk, progress: { msg in
             if progress { FileHandle.standardError.write(Data("\r\(msg)   ".utf8)) }
-        }
+        }, onRow: { row in
+            print(row.jsonText)
+            fflush(stdout)
+        })
         if progress { FileHandle.standardError.write(Data("\n".utf8)) }
-        for r in rows { print(r.jsonText) }
     }
 }
 
