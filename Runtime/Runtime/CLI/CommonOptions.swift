@@ -8,15 +8,14 @@ import Glibc
 import Darwin
 #endif
 
-public struct CommonOptions: ParsableArguments {
+/// Threads, seed and progress: what every program shares. Programs whose `--batch` means something
+/// else (`zo train`: examples per step) take this group alone.
+public struct RunOptions: ParsableArguments {
     @Option(help: "Threads for BLAS and kernels (default: the number of physical cores).")
     public var threads: Int?
 
     @Option(help: "Random seed (Philox key) for anything random.")
     public var seed: UInt64 = 0
-
-    @Option(help: "Records processed together; output is still written in input order.")
-    public var batch: Int = 32
 
     @Flag(help: "No progress display on stderr (errors are still reported).")
     public var quiet = false
@@ -28,7 +27,6 @@ public struct CommonOptions: ParsableArguments {
 
     public func validate() throws {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1 (got \(t))") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
     }
 
     /// `--threads`, or the physical core count.
@@ -43,6 +41,28 @@ public struct CommonOptions: ParsableArguments {
     public func showsProgress(errorFD: Int32 = STDERR_FILENO) -> Bool {
         ProgressMeter.shouldShow(quiet: quiet, forced: progress, fd: errorFD)
     }
+}
+
+/// RunOptions plus `--batch`, the number of records processed together.
+public struct CommonOptions: ParsableArguments {
+    @OptionGroup public var run: RunOptions
+
+    @Option(help: "Records processed together; output is still written in input order.")
+    public var batch: Int = 32
+
+    public init() {}
+
+    public func validate() throws {
+        if batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+    }
+
+    public var threads: Int? { run.threads }
+    public var seed: UInt64 { run.seed }
+    public var quiet: Bool { run.quiet }
+    public var progress: Bool { run.progress }
+    public var threadCount: Int { run.threadCount }
+    public func apply() { run.apply() }
+    public func showsProgress(errorFD: Int32 = STDERR_FILENO) -> Bool { run.showsProgress(errorFD: errorFD) }
 }
 
 public struct IOOptions: ParsableArguments {

@@ -73,7 +73,7 @@ struct Train: ParsableCommand {
     @Option(help: "Hybrid ZO/FO: first-order on the last this many blocks and the head.") var hybridLayers: Int?
     @Option(help: "Stop after this many CPU seconds (user + system, all threads).") var maxCpu: Double?
     @Option(help: "Output directory.") var out: String
-    @OptionGroup var common: CommonOptions
+    @OptionGroup var common: RunOptions
 
     func run() throws {
         common.apply()
