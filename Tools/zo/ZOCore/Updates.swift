@@ -35,51 +35,64 @@ public struct UpdateRule: Sendable {
     public init(optimizer: ZOOptimizer) { self.optimizer = optimizer }
 }
 
-/// θ_i ← update with G = Σ_k coefficients[k] · z_i(seeds[k]) / q, learning rate `lr`.
+/// θ_i ← update with G = Σ_k coefficients[k] · z_i(seeds[k]) / q, learning rate `lr`. G is formed and
+/// applied in chunks of 2²⁰ elements (the chunks `forEachDirectionChunk` draws), so the update needs
+/// 8 MB of scratch however large the tensor (the tied embedding of SmolLM2 is 113 MB).
 func applyUpdate(_ params: ZOParameters, tensor i: Int, seeds: [UInt64], coefficients: [Float], lr: Float,
                  rule: UpdateRule, state: ZOState) {
-    let t = params.tensor(i), n = t.count
-    let g = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
-    defer { g.deallocate() }
-    g.initialize(repeating: 0, count: n)
+    let t = params.tensor(i), n = t.count, chunk = 1 << 20
+    let g = UnsafeMutablePointer<Float>.allocate(capacity: max(1, min(chunk, n)))
+    let z = UnsafeMutablePointer<Float>.allocate(capacity: max(1, min(chunk, n)))
+    defer { g.deallocate(); z.deallocate() }
     let q = Float(seeds.count)
-    for (seed, c) in zip(seeds, coefficients) {
-        let cq = c / q
-        params.forEachDirectionChunk(i, seed: seed) { start, m, z in
-            for j in 0..<m { g[start + j] += cq * z[j] }
-        }
-    }
-    let p = t.data
     let wd: Float = params.decays[i] ? rule.weightDecay : 0
-    switch rule.optimizer {
-    case .zoSGD, .zoSGDSign, .zoSGDConservative, .forwardGrad:
-        for j in 0..<n { p[j] -= lr * (g[j] + wd * p[j]) }
-    case .zoSGDMomentum:
-        let mu = rule.momentum
-        if let b = state.momentum[i] {
-            let bp = b.data
-            for j in 0..<n { bp[j] = mu * bp[j] + (g[j] + wd * p[j]); p[j] -= lr * bp[j] }
-        } else {
-            let b = Tensor(uninitializedShape: t.shape), bp = b.data
-            for j in 0..<n { bp[j] = g[j] + wd * p[j]; p[j] -= lr * bp[j] }
-            state.momentum[i] = b
-        }
-    case .zoAdam:
-        let m = state.adamM[i] ?? Tensor.zeros(t.shape), v = state.adamV[i] ?? Tensor.zeros(t.shape)
+    // Optimizer state, created on the first update.
+    var freshMomentum = false
+    if rule.optimizer == .zoSGDMomentum && state.momentum[i] == nil {
+        state.momentum[i] = Tensor(uninitializedShape: t.shape)
+        freshMomentum = true
+    }
+    var stepSize: Float = 0, sqrtBC2: Float = 0
+    if rule.optimizer == .zoAdam {
+        if state.adamM[i] == nil { (state.adamM[i], state.adamV[i]) = (Tensor.zeros(t.shape), Tensor.zeros(t.shape)) }
         let step = (state.adamT[i] ?? 0) + 1
-        (state.adamM[i], state.adamV[i], state.adamT[i]) = (m, v, step)
-        let (b1, b2) = (rule.beta1, rule.beta2)
-        let bc1 = 1 - Foundation.pow(Double(b1), Double(step)), bc2 = 1 - Foundation.pow(Double(b2), Double(step))
-        let stepSize = Float(Double(lr) / bc1), sqrtBC2 = Float(bc2.squareRoot())
-        let mp = m.data, vp = v.data
-        for j in 0..<n {
-            let gj = g[j] + wd * p[j]
-            mp[j] = b1 * mp[j] + (1 - b1) * gj
-            vp[j] = b2 * vp[j] + (1 - b2) * gj * gj
-            p[j] -= stepSize * mp[j] / (vp[j].squareRoot() / sqrtBC2 + rule.adamEps)
+        state.adamT[i] = step
+        let bc1 = 1 - Foundation.pow(Double(rule.beta1), Double(step)), bc2 = 1 - Foundation.pow(Double(rule.beta2), Double(step))
+        (stepSize, sqrtBC2) = (Float(Double(lr) / bc1), Float(bc2.squareRoot()))
+    }
+    var start = 0
+    while start < n {
+        let m = min(chunk, n - start)
+        g.initialize(repeating: 0, count: m)
+        for (seed, c) in zip(seeds, coefficients) {
+            let cq = c / q
+            params.direction(i, seed: seed, start: start, count: m, into: z)
+            for j in 0..<m { g[j] += cq * z[j] }
         }
-    case .foSGD, .foAdam:
-        preconditionFailure("first-order optimizers update through the runtime's SGD/Adam")
+        let p = t.data + start
+        switch rule.optimizer {
+        case .zoSGD, .zoSGDSign, .zoSGDConservative, .forwardGrad:
+            for j in 0..<m { p[j] -= lr * (g[j] + wd * p[j]) }
+        case .zoSGDMomentum:
+            let mu = rule.momentum, bp = state.momentum[i]!.data + start
+            if freshMomentum {
+                for j in 0..<m { bp[j] = g[j] + wd * p[j]; p[j] -= lr * bp[j] }
+            } else {
+                for j in 0..<m { bp[j] = mu * bp[j] + (g[j] + wd * p[j]); p[j] -= lr * bp[j] }
+            }
+        case .zoAdam:
+            let (b1, b2) = (rule.beta1, rule.beta2)
+            let mp = state.adamM[i]!.data + start, vp = state.adamV[i]!.data + start
+            for j in 0..<m {
+                let gj = g[j] + wd * p[j]
+                mp[j] = b1 * mp[j] + (1 - b1) * gj
+                vp[j] = b2 * vp[j] + (1 - b2) * gj * gj
+                p[j] -= stepSize * mp[j] / (vp[j].squareRoot() / sqrtBC2 + rule.adamEps)
+            }
+        case .foSGD, .foAdam:
+            preconditionFailure("first-order optimizers update through the runtime's SGD/Adam")
+        }
+        start += m
     }
 }
 
