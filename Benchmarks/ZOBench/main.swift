@@ -33,18 +33,24 @@ for i in 0..<16 {
 }
 try (lines.joined(separator: "\n") + "\n").write(toFile: tmp + "/data.jsonl", atomically: true, encoding: .utf8)
 
-/// Runs a child process; returns its peak RSS (MB) and wall seconds.
+/// Runs a child process; returns its peak RSS (MB) and wall seconds. Spawned with posix_spawn and
+/// reaped with wait4 here: Foundation's Process reaps its children itself, and a wait4 that loses that
+/// race reads an empty rusage (peak 0).
 func measure(_ args: [String]) throws -> (mb: Double, seconds: Double) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: zo)
-    p.arguments = args
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
+    var fileActions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&fileActions)
+    defer { posix_spawn_file_actions_destroy(&fileActions) }
+    posix_spawn_file_actions_addopen(&fileActions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
+    let argv = ([zo] + args).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
     let start = Date()
-    try p.run()
+    let rc = posix_spawn(&pid, zo, &fileActions, nil, argv, environ)
+    guard rc == 0 else { throw CocoaError(.executableLoad) }
     var status: Int32 = 0
     var ru = rusage()
-    _ = wait4(p.processIdentifier, &status, 0, &ru)
+    guard wait4(pid, &status, 0, &ru) == pid else { throw CocoaError(.executableLoad) }
     return (Double(ru.ru_maxrss) / 1024, Date().timeIntervalSince(start))
 }
 
