@@ -8,6 +8,15 @@ import PackageDescription
 // Hot loops use unsafe buffer pointers, so plain -O keeps shape preconditions and stays fast.
 let swiftSettings: [SwiftSetting] = []
 
+/// A program: its logic as a library `<Name>Core` in Tools/<name>/ (tests reach it) and a thin
+/// executable in Tools/<name>/main.
+func program(_ name: String, core: String, coreDependencies: [Target.Dependency] = []) -> [Target] {
+    [.target(name: core, dependencies: ["Runtime"] + coreDependencies, path: "Tools/\(name)/\(core)", swiftSettings: swiftSettings),
+     .executableTarget(name: name, dependencies: [.target(name: core), "Runtime",
+                                                  .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                       path: "Tools/\(name)/main", swiftSettings: swiftSettings)]
+}
+
 let package = Package(
     name: "mltools",
     platforms: [.macOS(.v13)],
@@ -43,25 +52,13 @@ let package = Package(
             path: "Runtime/Runtime",
             swiftSettings: swiftSettings),
 
-        // Programs: each a library with its logic (tests reach it) and a thin executable.
-        .target(name: "EmbedCore", dependencies: ["Runtime"], path: "Tools/embed/EmbedCore", swiftSettings: swiftSettings),
-        .executableTarget(name: "embed", dependencies: ["EmbedCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "Tools/embed/main", swiftSettings: swiftSettings),
-        .target(name: "TokenizeCore", dependencies: ["Runtime"], path: "Tools/tokenize/TokenizeCore", swiftSettings: swiftSettings),
-        .executableTarget(name: "tokenize", dependencies: ["TokenizeCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "Tools/tokenize/main", swiftSettings: swiftSettings),
-        .target(name: "LokiCore", dependencies: ["Runtime", "CBLAS"], path: "Tools/loki/LokiCore", swiftSettings: swiftSettings),
-        .executableTarget(name: "loki", dependencies: ["LokiCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "Tools/loki/main", swiftSettings: swiftSettings),
-
-        .target(name: "LMInfiniteCore", dependencies: ["Runtime"], path: "Tools/lm-infinite/LMInfiniteCore", swiftSettings: swiftSettings),
-        .executableTarget(name: "lm-infinite", dependencies: ["LMInfiniteCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "Tools/lm-infinite/main", swiftSettings: swiftSettings),
-
-        .target(name: "ZOCore", dependencies: ["Runtime"], path: "Tools/zo/ZOCore", swiftSettings: swiftSettings),
-        .executableTarget(name: "zo", dependencies: ["ZOCore", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "Tools/zo/main", swiftSettings: swiftSettings),
-
+    ]
+    + program("embed", core: "EmbedCore")
+    + program("tokenize", core: "TokenizeCore")
+    + program("loki", core: "LokiCore", coreDependencies: ["CBLAS"])
+    + program("lm-infinite", core: "LMInfiniteCore")
+    + program("zo", core: "ZOCore")
+    + [
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS"], path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "runtime-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/RuntimeBench",
