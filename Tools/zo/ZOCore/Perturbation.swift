@@ -32,8 +32,11 @@ public final class ZOParameters {
         sparsity?.apply(tensor: i, start: start, count: n, to: dst)
     }
 
+    /// Elements of z drawn at a time: the scratch bound of every pass over a direction.
+    static let directionChunk = 1 << 20
+
     /// Calls body(start, n, z) over tensor i in chunks of at most `chunk` elements.
-    func forEachDirectionChunk(_ i: Int, seed: UInt64, chunk: Int = 1 << 20,
+    func forEachDirectionChunk(_ i: Int, seed: UInt64, chunk: Int = directionChunk,
                                _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let total = tensor(i).count
         let buf = UnsafeMutablePointer<Float>.allocate(capacity: max(1, min(chunk, total)))

@@ -36,11 +36,11 @@ public struct UpdateRule: Sendable {
 }
 
 /// θ_i ← update with G = Σ_k coefficients[k] · z_i(seeds[k]) / q, learning rate `lr`. G is formed and
-/// applied in chunks of 2²⁰ elements (the chunks `forEachDirectionChunk` draws), so the update needs
+/// applied in chunks of `ZOParameters.directionChunk` (2²⁰) elements, so the update needs
 /// 8 MB of scratch however large the tensor (the tied embedding of SmolLM2 is 113 MB).
 func applyUpdate(_ params: ZOParameters, tensor i: Int, seeds: [UInt64], coefficients: [Float], lr: Float,
                  rule: UpdateRule, state: ZOState) {
-    let t = params.tensor(i), n = t.count, chunk = 1 << 20
+    let t = params.tensor(i), n = t.count, chunk = ZOParameters.directionChunk
     let g = UnsafeMutablePointer<Float>.allocate(capacity: max(1, min(chunk, n)))
     let z = UnsafeMutablePointer<Float>.allocate(capacity: max(1, min(chunk, n)))
     defer { g.deallocate(); z.deallocate() }
