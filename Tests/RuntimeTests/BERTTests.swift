@@ -76,7 +76,7 @@ final class BERTTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("missing weight 'encoder.layer.2."), "\(error)")
         }
         XCTAssertThrowsError(try BERTModel.load(directory: "/nonexistent")) { error in
-            XCTAssertTrue("\(error)".contains("/nonexistent/config.json"), "\(error)")
+            XCTAssertTrue("\(error)".contains("/nonexistent: no such file or directory"), "\(error)")
         }
     }
 

@@ -11,23 +11,25 @@
 
 public final class LLaMAAttention: Module {
     public let qProj: Linear, kProj: Linear, vProj: Linear, oProj: Linear
-    override public var keyMap: [String: String] { ["qProj": "q_proj", "kProj": "k_proj", "vProj": "v_proj", "oProj": "o_proj"] }
-    init(_ c: LLaMAConfig, _ w: WeightLoader, _ p: String) throws {
+    init(_ c: LLaMAConfig, _ w: WeightScope) throws {
         let h = c.hiddenSize, q = c.numAttentionHeads * c.headDim, kv = c.numKeyValueHeads * c.headDim
-        qProj = try loadLinear(w, p + "q_proj", h, q, bias: c.qkvBias, std: c.initializerRange)
-        kProj = try loadLinear(w, p + "k_proj", h, kv, bias: c.qkvBias, std: c.initializerRange)
-        vProj = try loadLinear(w, p + "v_proj", h, kv, bias: c.qkvBias, std: c.initializerRange)
-        oProj = try loadLinear(w, p + "o_proj", q, h, bias: c.outputBias, std: c.initializerRange)
+        qProj = try w.linear("q_proj", h, q, bias: c.qkvBias, std: c.initializerRange)
+        kProj = try w.linear("k_proj", h, kv, bias: c.qkvBias, std: c.initializerRange)
+        vProj = try w.linear("v_proj", h, kv, bias: c.qkvBias, std: c.initializerRange)
+        oProj = try w.linear("o_proj", q, h, bias: c.outputBias, std: c.initializerRange)
+        super.init()
+        placed(at: w)
     }
 }
 
 public final class LLaMAMLP: Module {
     public let gateProj: Linear, upProj: Linear, downProj: Linear
-    override public var keyMap: [String: String] { ["gateProj": "gate_proj", "upProj": "up_proj", "downProj": "down_proj"] }
-    init(_ c: LLaMAConfig, _ w: WeightLoader, _ p: String) throws {
-        gateProj = try loadLinear(w, p + "gate_proj", c.hiddenSize, c.intermediateSize, bias: c.mlpBias, std: c.initializerRange)
-        upProj = try loadLinear(w, p + "up_proj", c.hiddenSize, c.intermediateSize, bias: c.mlpBias, std: c.initializerRange)
-        downProj = try loadLinear(w, p + "down_proj", c.intermediateSize, c.hiddenSize, bias: c.mlpBias, std: c.initializerRange)
+    init(_ c: LLaMAConfig, _ w: WeightScope) throws {
+        gateProj = try w.linear("gate_proj", c.hiddenSize, c.intermediateSize, bias: c.mlpBias, std: c.initializerRange)
+        upProj = try w.linear("up_proj", c.hiddenSize, c.intermediateSize, bias: c.mlpBias, std: c.initializerRange)
+        downProj = try w.linear("down_proj", c.intermediateSize, c.hiddenSize, bias: c.mlpBias, std: c.initializerRange)
+        super.init()
+        placed(at: w)
     }
     func callAsFunction(_ x: Tensor) -> Tensor { downProj(silu(gateProj(x)) * upProj(x)) }
 }
@@ -35,15 +37,13 @@ public final class LLaMAMLP: Module {
 public final class LLaMADecoderLayer: Module {
     public let selfAttn: LLaMAAttention, mlp: LLaMAMLP
     public let inputLayernorm: RMSNorm, postAttentionLayernorm: RMSNorm
-    override public var keyMap: [String: String] {
-        ["selfAttn": "self_attn", "inputLayernorm": "input_layernorm", "postAttentionLayernorm": "post_attention_layernorm"]
-    }
-    init(_ c: LLaMAConfig, _ w: WeightLoader, _ p: String) throws {
-        selfAttn = try LLaMAAttention(c, w, p + "self_attn.")
-        mlp = try LLaMAMLP(c, w, p + "mlp.")
-        inputLayernorm = RMSNorm(weight: try w.weight(p + "input_layernorm.weight", [c.hiddenSize], .ones), eps: c.rmsNormEps)
-        postAttentionLayernorm = RMSNorm(weight: try w.weight(p + "post_attention_layernorm.weight", [c.hiddenSize], .ones),
-                                         eps: c.rmsNormEps)
+    init(_ c: LLaMAConfig, _ w: WeightScope) throws {
+        selfAttn = try LLaMAAttention(c, w.pp("self_attn"))
+        mlp = try LLaMAMLP(c, w.pp("mlp"))
+        inputLayernorm = try w.rmsNorm("input_layernorm", c.hiddenSize, eps: c.rmsNormEps)
+        postAttentionLayernorm = try w.rmsNorm("post_attention_layernorm", c.hiddenSize, eps: c.rmsNormEps)
+        super.init()
+        placed(at: w)
     }
 }
 
@@ -51,11 +51,12 @@ public final class LLaMABackbone: Module {
     public let embedTokens: Embedding
     public let layers: [LLaMADecoderLayer]
     public let norm: RMSNorm
-    override public var keyMap: [String: String] { ["embedTokens": "embed_tokens"] }
-    init(embedTokens: Embedding, layers: [LLaMADecoderLayer], norm: RMSNorm) {
-        self.embedTokens = embedTokens
-        self.layers = layers
-        self.norm = norm
+    init(_ c: LLaMAConfig, _ w: WeightScope) throws {
+        embedTokens = try w.embedding("embed_tokens", c.vocabSize, c.hiddenSize, std: c.initializerRange)
+        layers = try (0..<c.numHiddenLayers).map { try LLaMADecoderLayer(c, w.pp("layers").pp($0)) }
+        norm = try w.rmsNorm("norm", c.hiddenSize, eps: c.rmsNormEps)
+        super.init()
+        placed(at: w)
     }
 }
 
@@ -79,22 +80,17 @@ public final class LLaMAModel: Module {
     /// nil when the embeddings are tied (the output projection is embed_tokensᵀ).
     public let lmHead: Linear?
     public let rope: RoPE
-    override public var keyMap: [String: String] { ["lmHead": "lm_head"] }
 
-    public init(config c: LLaMAConfig, weights w: WeightLoader) throws {
-        guard c.hiddenAct == "silu" else { throw CheckpointError("config", "hidden_act '\(c.hiddenAct)' is not supported (silu is)") }
-        guard c.numAttentionHeads % c.numKeyValueHeads == 0 else {
-            throw CheckpointError("config", "\(c.numAttentionHeads) attention heads not divisible into \(c.numKeyValueHeads) key/value heads")
-        }
+    public init(config c: LLaMAConfig, weights: WeightLoader) throws {
+        try c.validate()
         config = c
-        let embed = Embedding(weight: try w.weight("model.embed_tokens.weight", [c.vocabSize, c.hiddenSize], .normal(std: c.initializerRange)))
-        let layers = try (0..<c.numHiddenLayers).map { try LLaMADecoderLayer(c, w, "model.layers.\($0).") }
-        let norm = RMSNorm(weight: try w.weight("model.norm.weight", [c.hiddenSize], .ones), eps: c.rmsNormEps)
-        model = LLaMABackbone(embedTokens: embed, layers: layers, norm: norm)
-        lmHead = c.tieWordEmbeddings ? nil
-            : Linear(weight: try w.weight("lm_head.weight", [c.vocabSize, c.hiddenSize], .normal(std: c.initializerRange)), bias: nil)
+        let w = WeightScope(weights)
+        model = try LLaMABackbone(c, w.pp("model"))
+        lmHead = c.tieWordEmbeddings ? nil : try w.linear("lm_head", c.hiddenSize, c.vocabSize, bias: false, std: c.initializerRange)
         rope = c.rope()
-        try w.finish()
+        try weights.finish()
+        super.init()
+        placed(at: w)
     }
 
     /// Runs the decoder. Give `ids` ([B·T], row-major) or `inputsEmbeds` [B, T, hidden].
@@ -108,6 +104,19 @@ public final class LLaMAModel: Module {
     public func callAsFunction(ids: [Int]? = nil, inputsEmbeds: Tensor? = nil, batch: Int = 1, positions: [Int]? = nil,
                                cache: KVCache? = nil, keyPadding: [[Bool]]? = nil, causal: Bool = true,
                                logits: LogitsSelection = .all, backend: LLaMAAttentionBackend? = nil) -> Tensor {
+        var x = decode(ids: ids, inputsEmbeds: inputsEmbeds, batch: batch, positions: positions, cache: cache,
+                       keyPadding: keyPadding, causal: causal, backend: backend, lastOnly: logits == .last).lastHidden
+        if logits == .none { return x }
+        x = lmLogits(x)
+        return x
+    }
+
+    /// The decoder's layers over T new tokens (see callAsFunction), with what a Backbone can ask for:
+    /// a prefix of P keys/values per layer (the tokens then sit at positions P…), every layer's hidden
+    /// states, every layer's keys (after RoPE) and values.
+    func decode(ids: [Int]?, inputsEmbeds: Tensor?, batch: Int, positions: [Int]? = nil, cache: KVCache? = nil,
+                keyPadding: [[Bool]]?, causal: Bool, backend: LLaMAAttentionBackend? = nil, lastOnly: Bool = false,
+                prefix: [LayerKeyValues]? = nil, hiddenStates: Bool = false, keyValues: Bool = false) -> BackboneOutput {
         let c = config
         var x: Tensor
         if let inputsEmbeds {
@@ -116,17 +125,23 @@ public final class LLaMAModel: Module {
         } else {
             guard let ids else { preconditionFailure("LLaMA: give ids or inputsEmbeds") }
             precondition(batch > 0 && ids.count % batch == 0, "LLaMA: \(ids.count) ids do not split into \(batch) rows")
-            for id in ids { precondition(id >= 0 && id < c.vocabSize, "LLaMA: token id \(id) outside the vocabulary of \(c.vocabSize)") }
+            checkIds(ids, vocabulary: c.vocabSize, model: "LLaMA")
             x = model.embedTokens(ids, shape: [batch, ids.count / batch])
         }
         let (b, t) = (x.shape[0], x.shape[1])
-        let past = cache?.length ?? 0
+        precondition(prefix == nil || (cache == nil && backend == nil && prefix!.count == layers.count),
+                     "LLaMA: a prefix is one entry per layer, without a cache or backend")
+        let p = prefix?.first?.keys.shape[0] ?? 0
+        let past = (cache?.length ?? 0) + p
         let pos = positions ?? Array(past..<(past + t))
         precondition(pos.count == t, "LLaMA: \(pos.count) positions for \(t) tokens")
         let (cos, sin) = backend == nil ? rope.tables(positions: pos, sequenceLength: past + t) : (Tensor.zeros([0]), Tensor.zeros([0]))
         let (h, hkv, d) = (c.numAttentionHeads, c.numKeyValueHeads, c.headDim)
         if let cache { precondition(cache.batch == b && cache.layerCount == layers.count, "LLaMA: cache does not fit this batch/model") }
-        let mask = AttentionMask(causal: causal, queryOffset: past, keyPadding: keyPadding)
+        let padding = p > 0 ? keyPadding.map { $0.map { [Bool](repeating: true, count: p) + $0 } } : keyPadding
+        let mask = AttentionMask(causal: causal, queryOffset: past, keyPadding: padding, window: c.slidingWindow)
+        var out = BackboneOutput(lastHidden: x)
+        if hiddenStates { out.hiddenStates.append(x) }
 
         for (i, layer) in model.layers.enumerated() {
             let a = layer.selfAttn
@@ -135,38 +150,41 @@ public final class LLaMAModel: Module {
                 let ctx = backend.attend(layer: i, q: a.qProj(n1).reshaped([b, t, h, d]), k: a.kProj(n1).reshaped([b, t, hkv, d]),
                                          v: a.vProj(n1).reshaped([b, t, hkv, d]))
                 x = x + a.oProj(ctx.reshaped([b, t, h * d]))
-                x = x + layer.mlp(layer.postAttentionLayernorm(x))
-                continue
-            }
-            let q = applyRoPE(a.qProj(n1).reshaped([b, t, h, d]), cos: cos, sin: sin)
-            let k = applyRoPE(a.kProj(n1).reshaped([b, t, hkv, d]), cos: cos, sin: sin)
-            let v = a.vProj(n1).reshaped([b, t, hkv, d])
-            let ctx: Tensor
-            if let cache {
-                let (ks, vs) = cache.append(layer: i, keys: k, values: v)
-                ctx = attention(q, ks, vs, keyLength: past + t, mask: mask)
             } else {
-                ctx = attention(q, k, v, mask: mask)
+                let q = applyRoPE(a.qProj(n1).reshaped([b, t, h, d]), cos: cos, sin: sin)
+                let k = applyRoPE(a.kProj(n1).reshaped([b, t, hkv, d]), cos: cos, sin: sin)
+                let v = a.vProj(n1).reshaped([b, t, hkv, d])
+                if keyValues { out.keyValues.append(LayerKeyValues(keys: k, values: v)) }
+                let ctx: Tensor
+                if let cache {
+                    let (ks, vs) = cache.append(layer: i, keys: k, values: v)
+                    ctx = attention(q, ks, vs, keyLength: past + t, mask: mask)
+                } else if let pre = prefix?[i] {
+                    let ps = [b, p, hkv, d]
+                    ctx = attention(q, concat([resolved(pre.keys).unsqueezed(0).broadcasted(to: ps), k], axis: 1),
+                                    concat([resolved(pre.values).unsqueezed(0).broadcasted(to: ps), v], axis: 1), mask: mask)
+                } else {
+                    ctx = attention(q, k, v, mask: mask)
+                }
+                x = x + a.oProj(ctx.reshaped([b, t, h * d]))
             }
-            x = x + a.oProj(ctx.reshaped([b, t, h * d]))
             x = x + layer.mlp(layer.postAttentionLayernorm(x))
+            if hiddenStates && i < model.layers.count - 1 { out.hiddenStates.append(x) }
         }
         cache?.advance(by: t)
         backend?.advance(by: t)
-        if logits == .last && t > 1 { x = x.slice(axis: 1, t - 1, t) }
+        if lastOnly && t > 1 { x = x.slice(axis: 1, t - 1, t) }
         x = model.norm(x)
-        if logits == .none { return x }
-        return lmHead.map { $0(x) } ?? matmul(x, resolved(model.embedTokens.weight), transposeB: true)
+        if hiddenStates { out.hiddenStates.append(x) }
+        out.lastHidden = x
+        return out
     }
 
     public var layers: [LLaMADecoderLayer] { model.layers }
 
     /// Logits for a few vocabulary entries only: hidden [B, T, H] (final normalized states, from
     /// `logits: .none`) → [B, T, rows.count]. Label-word scoring needs no full output projection.
-    public func logits(hidden: Tensor, rows: [Int]) -> Tensor {
-        let w = resolvedRows(lmHead?.weight ?? model.embedTokens.weight, rows)
-        return matmul(hidden, w, transposeB: true)
-    }
+    public func logits(hidden: Tensor, rows: [Int]) -> Tensor { lmLogits(hidden, rows: rows) }
 
     /// A cache for `batch` sequences sized for `capacity` tokens (it grows if needed).
     public func makeCache(batch: Int = 1, capacity: Int = 256) -> KVCache {

@@ -24,6 +24,8 @@ public struct LLaMAConfig: Sendable {
     public var initializerRange: Float = 0.02
     public var bosTokenId: Int? = nil
     public var eosTokenIds: [Int] = []
+    /// Mistral's sliding window: each token attends to the last `slidingWindow` tokens only.
+    public var slidingWindow: Int? = nil
 
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,
                 numAttentionHeads: Int, numKeyValueHeads: Int? = nil, headDim: Int? = nil) {
@@ -34,6 +36,22 @@ public struct LLaMAConfig: Sendable {
         self.numAttentionHeads = numAttentionHeads
         self.numKeyValueHeads = numKeyValueHeads ?? numAttentionHeads
         self.headDim = headDim ?? hiddenSize / numAttentionHeads
+    }
+
+    /// Checks the sizes the layers divide by (a config file's or GGUF's values; errors, never traps).
+    public func validate(_ path: String = "config") throws {
+        for (name, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+                          ("num_attention_heads", numAttentionHeads), ("num_key_value_heads", numKeyValueHeads),
+                          ("head_dim", headDim), ("max_position_embeddings", maxPositionEmbeddings)] where v <= 0 {
+            throw CheckpointError(path, "\(name) is \(v); it must be positive")
+        }
+        guard numHiddenLayers >= 0 else { throw CheckpointError(path, "num_hidden_layers is negative") }
+        guard hiddenAct == "silu" else { throw CheckpointError(path, "hidden_act '\(hiddenAct)' is not supported (silu is)") }
+        guard numAttentionHeads % numKeyValueHeads == 0 else {
+            throw CheckpointError(path, "\(numAttentionHeads) attention heads are not divisible into \(numKeyValueHeads) key/value heads")
+        }
+        guard headDim % 2 == 0 else { throw CheckpointError(path, "head_dim \(headDim) is odd (RoPE rotates pairs)") }
+        if let w = slidingWindow, w <= 0 { throw CheckpointError(path, "sliding_window is \(w); it must be positive") }
     }
 
     public func rope() -> RoPE {
@@ -70,6 +88,10 @@ public struct LLaMAConfig: Sendable {
         c.outputBias = attentionBias
         c.mlpBias = json["mlp_bias"]?.boolValue ?? false
         c.bosTokenId = int("bos_token_id")
+        if type == "mistral" { c.slidingWindow = int("sliding_window") }
+        if type == "qwen2" && json["use_sliding_window"]?.boolValue == true {
+            throw CheckpointError(path, "Qwen2's use_sliding_window is not supported")
+        }
         if let e = json["eos_token_id"] {
             c.eosTokenIds = e.arrayValue?.compactMap { try? $0.numberValue?.int() } ?? [(try? e.numberValue?.int()) ?? nil].compactMap { $0 }
         }
@@ -91,6 +113,7 @@ public struct LLaMAConfig: Sendable {
             s.attentionFactor = d("attention_factor")
             c.ropeScaling = s
         }
+        try c.validate(path)
         return c
     }
 
@@ -128,6 +151,7 @@ public struct LLaMAConfig: Sendable {
         }
         c.bosTokenId = f.metadata["tokenizer.ggml.bos_token_id"]?.int
         c.eosTokenIds = [f.metadata["tokenizer.ggml.eos_token_id"]?.int].compactMap { $0 }
+        try c.validate(f.path)
         return c
     }
 }

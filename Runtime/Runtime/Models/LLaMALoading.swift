@@ -90,6 +90,7 @@ extension LLaMAModel {
         ]
         if let b = c.bosTokenId { o.members.append(.init(key: "bos_token_id", value: .number(JSONNumber(b)))) }
         if let e = c.eosTokenIds.first { o.members.append(.init(key: "eos_token_id", value: .number(JSONNumber(e)))) }
+        if let w = c.slidingWindow { o.members.append(.init(key: "sliding_window", value: .number(JSONNumber(w)))) }
         if let s = c.ropeScaling {
             o.members.append(.init(key: "rope_scaling", value: .object(["rope_type": .string(s.kind.rawValue), "factor": .number(JSONNumber(s.factor)!)])))
         }

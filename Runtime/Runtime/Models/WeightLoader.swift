@@ -17,6 +17,9 @@ public protocol WeightLoader: AnyObject {
     func weight(_ name: String, _ shape: [Int], _ initial: WeightInit) throws -> Tensor
     /// Whether the source has `name` (optional parts such as a BERT pooler or attention biases).
     func has(_ name: String) -> Bool
+    /// Marks a checkpoint tensor as deliberately unused (a tied duplicate, a head that is not part of
+    /// the model), so `finish()` does not report it.
+    func ignore(_ name: String)
     /// Ends loading; throws if a checkpoint held tensors that nothing asked for.
     func finish() throws
 }
@@ -38,31 +41,41 @@ public final class InitLoader: WeightLoader {
     }
 
     public func has(_ name: String) -> Bool { true }
+    public func ignore(_ name: String) {}
     public func finish() throws {}
 }
 
 /// Weights from a checkpoint, optionally under a name prefix ("bert.", "model."), with a map from
 /// our names to the file's (GGUF uses its own) and per-name transforms (GGUF's Q/K row order).
+/// Names whose first component is in `unprefixed` (a task model's heads beside its "bert." body:
+/// "cls", "lm_head") are read without the prefix.
 public final class CheckpointLoader: WeightLoader {
     public let source: TensorSource
     public let prefix: String
+    public let unprefixed: Set<String>
     /// Checkpoint tensors that are not parameters and may be left unused (e.g. "embeddings.position_ids").
     public var ignorable: Set<String>
     let rename: (String) -> String?
     let transform: (String, Tensor) -> Tensor
     private var used = Set<String>()
 
-    public init(_ source: TensorSource, prefix: String = "", ignorable: Set<String> = [],
+    public init(_ source: TensorSource, prefix: String = "", unprefixed: Set<String> = [], ignorable: Set<String> = [],
                 rename: @escaping (String) -> String? = { $0 },
                 transform: @escaping (String, Tensor) -> Tensor = { $1 }) {
         self.source = source
         self.prefix = prefix
+        self.unprefixed = unprefixed
         self.ignorable = ignorable
         self.rename = rename
         self.transform = transform
     }
 
-    func fileName(_ name: String) -> String? { rename(name).map { prefix + $0 } }
+    func fileName(_ name: String) -> String? {
+        rename(name).map { n in
+            let root = n.split(separator: ".", maxSplits: 1).first.map(String.init) ?? n
+            return unprefixed.contains(root) ? n : prefix + n
+        }
+    }
 
     public func has(_ name: String) -> Bool { fileName(name).map(source.hasTensor) ?? false }
 
@@ -75,8 +88,17 @@ public final class CheckpointLoader: WeightLoader {
         return t
     }
 
+    public func ignore(_ name: String) {
+        if let file = fileName(name) { ignorable.insert(file) }
+    }
+
     public func finish() throws {
-        let extra = source.tensorNames.filter { $0.hasPrefix(prefix) && !used.contains($0) && !ignorable.contains($0) }
+        // Tensors outside the model's namespace (a task head such as "classifier.*" beside "bert.*") are
+        // not the backbone's business; everything inside it must have been asked for.
+        func inside(_ n: String) -> Bool {
+            n.hasPrefix(prefix) || unprefixed.contains(n.split(separator: ".", maxSplits: 1).first.map(String.init) ?? n)
+        }
+        let extra = source.tensorNames.filter { inside($0) && !used.contains($0) && !ignorable.contains($0) }
         guard extra.isEmpty else {
             let shown = extra.prefix(8).map { "'\($0)'" }.joined(separator: ", ")
             throw CheckpointError(source.sourcePath, "unexpected weight\(extra.count > 1 ? "s" : "") \(shown)"

@@ -6,8 +6,12 @@
 // multi-head). Per (batch, head) the scores S = scale · Q Kᵀ come from one GEMM whose leading
 // dimensions step over the interleaved heads, so neither the projections nor a KV cache are ever
 // permuted or copied. Masking: `causal` lets query i (at absolute position queryOffset + i) see keys
-// j ≤ queryOffset + i; `keyPadding` [B][Tk] hides padded keys. A query row that sees no key outputs 0.
-// Backward: dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = scale·dS K, dK = scale·dSᵀ Q.
+// j ≤ queryOffset + i, and `window` W (Mistral's sliding window) only the last W of those;
+// `keyPadding` [B][Tk] hides padded keys. A query row that sees no key outputs 0. An additive `bias`
+// [1 or B, H, Tq, Tk] joins the scores (relative positions: MPNet, DeBERTa):
+//   S = scale·Q Kᵀ + bias,  P = softmax(S masked),  O = P V
+// Backward: dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = scale·dS K, dK = scale·dSᵀ Q,
+// dBias = dS (summed over the batch when the bias is shared).
 import CBLAS
 
 public struct AttentionMask {
@@ -16,11 +20,14 @@ public struct AttentionMask {
     public var queryOffset: Int
     /// keyPadding[b][j] == false hides key j of sequence b.
     public var keyPadding: [[Bool]]?
+    /// With `causal`: query i sees only keys j > queryOffset + i − window (Mistral's sliding window).
+    public var window: Int?
 
-    public init(causal: Bool = false, queryOffset: Int = 0, keyPadding: [[Bool]]? = nil) {
+    public init(causal: Bool = false, queryOffset: Int = 0, keyPadding: [[Bool]]? = nil, window: Int? = nil) {
         self.causal = causal
         self.queryOffset = queryOffset
         self.keyPadding = keyPadding
+        self.window = window
     }
 }
 
@@ -70,7 +77,7 @@ public func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
 }
 
 public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = nil,
-                      mask: AttentionMask = AttentionMask(), scale: Float? = nil) -> Tensor {
+                      mask: AttentionMask = AttentionMask(), scale: Float? = nil, bias: Tensor? = nil) -> Tensor {
     precondition(q.rank == 4 && k.rank == 4 && v.rank == 4, "attention: q [B, Tq, H, D], k/v [B, Tk, Hkv, D]; got \(q.shape), \(k.shape), \(v.shape)")
     let (b, tq, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
     let (tcap, hkv) = (k.shape[1], k.shape[2])
@@ -79,6 +86,11 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
     let tk = keyLength ?? tcap
     precondition(tk <= tcap, "attention: keyLength \(tk) beyond \(tcap) cached keys")
     if let pad = mask.keyPadding { precondition(pad.count == b && pad.allSatisfy { $0.count >= tk }, "attention: keyPadding must be [B][Tk]") }
+    if let bias {
+        precondition(bias.rank == 4 && (bias.shape[0] == 1 || bias.shape[0] == b) && Array(bias.shape[1...]) == [h, tq, tk],
+                     "attention: bias must be [1 or \(b), \(h), \(tq), \(tk)], got \(bias.shape)")
+    }
+    let biasBatch = bias.map { $0.shape[0] } ?? 0
     let group = h / hkv, s = scale ?? 1 / Float(d).squareRoot()
     let qRow = h * d, kRow = hkv * d  // leading dimensions of the interleaved layouts
     let out = Tensor.zeros([b, tq, h, d])
@@ -94,17 +106,20 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
             let kp = k.data + bi * tcap * kRow + kh * d, vp = v.data + bi * tcap * kRow + kh * d
             let sp = probs.map { $0.data + (pair * tq) * tk } ?? scores!.data
             gemm(false, true, tq, tk, d, qp, qRow, kp, kRow, sp, tk, alpha: s)
+            if let bias { addBias(sp, bias, batch: biasBatch == 1 ? 0 : bi, head: hi, count: tq * tk) }
             maskedSoftmaxRows(sp, rows: tq, cols: tk, mask: mask, batch: bi)
             gemm(false, false, tq, d, tk, sp, tk, vp, kRow, out.data + bi * tq * qRow + hi * d, qRow)
         }
         withExtendedLifetime(scores) {}
     }
-    propagate(out, [q, k, v]) {
-        attentionTangent(q, k, v, tk: tk, mask: mask, scale: s)
+    let inputs = [q, k, v] + (bias.map { [$0] } ?? [])
+    propagate(out, inputs) {
+        attentionTangent(q, k, v, tk: tk, mask: mask, scale: s, bias: bias)
     }
     guard let probs else { return out }
-    return record(out, "attention", [q, k, v]) { g in
+    return record(out, "attention", inputs) { g in
         let gq = Tensor.zeros(q.shape), gk = Tensor.zeros(k.shape), gv = Tensor.zeros(v.shape)
+        let gb = bias.map { Tensor.zeros($0.shape) }
         let dp = Tensor(uninitializedShape: [tq, max(tk, 1)])
         for bi in 0..<b {
             for hi in 0..<h {
@@ -121,12 +136,23 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
                     for j in 0..<tk { dot += pr[j] * dr[j] }
                     for j in 0..<tk { dr[j] = pr[j] * (dr[j] - dot) }
                 }
+                if let gb {
+                    let dst = gb.data + ((biasBatch == 1 ? 0 : bi) * h + hi) * tq * tk
+                    for i in 0..<(tq * tk) { dst[i] += dp.data[i] }
+                }
                 gemm(false, false, tq, d, tk, dp.data, tk, k.data + kOff, kRow, gq.data + qOff, qRow, alpha: s)
                 gemm(true, false, tk, d, tq, dp.data, tk, q.data + qOff, qRow, gk.data + kOff, kRow, alpha: s, beta: 1)
             }
         }
-        return [gq, gk, gv]
+        return [gq, gk, gv] + (gb.map { [$0] } ?? [])
     }
+}
+
+/// Adds the bias block of (batch, head) to a [Tq, Tk] score block.
+@inline(__always)
+func addBias(_ sp: UnsafeMutablePointer<Float>, _ bias: Tensor, batch: Int, head: Int, count: Int) {
+    let src = bias.data + (batch * bias.shape[1] + head) * count
+    for i in 0..<count { sp[i] += src[i] }
 }
 
 /// Applies the mask (-inf) and a softmax to each row of a [rows, cols] score block.
@@ -138,32 +164,42 @@ func maskedSoftmaxRows(_ sp: UnsafeMutablePointer<Float>, rows: Int, cols: Int, 
         if mask.causal {
             let last = mask.queryOffset + i  // keys 0...last are visible
             if last + 1 < cols { for j in max(last + 1, 0)..<cols { row[j] = -.infinity } }
+            if let w = mask.window {  // and only the last w of them
+                let first = last - w + 1
+                if first > 0 { for j in 0..<min(first, cols) { row[j] = -.infinity } }
+            }
         }
         if let pad { for j in 0..<cols where !pad[j] { row[j] = -.infinity } }
         softmaxRow(row, row, cols)
     }
 }
 
-/// Forward mode: dO = dP V + P dV with dP = P ⊙ (dS − rowsum(P ⊙ dS)), dS = scale·(dQ Kᵀ + Q dKᵀ);
+/// Forward mode: dO = dP V + P dV with dP = P ⊙ (dS − rowsum(P ⊙ dS)), dS = scale·(dQ Kᵀ + Q dKᵀ) + dBias;
 /// missing tangents are zero. P is recomputed per (batch, head).
-func attentionTangent(_ q: Tensor, _ k: Tensor, _ v: Tensor, tk: Int, mask: AttentionMask, scale s: Float) -> Tensor {
+func attentionTangent(_ q: Tensor, _ k: Tensor, _ v: Tensor, tk: Int, mask: AttentionMask, scale s: Float, bias: Tensor?) -> Tensor {
     let (b, tq, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
     let (tcap, hkv) = (k.shape[1], k.shape[2])
     let group = h / hkv, qRow = h * d, kRow = hkv * d
     let out = Tensor.zeros(q.shape)
     let p = Tensor(uninitializedShape: [tq, max(tk, 1)]), ds = Tensor(uninitializedShape: [tq, max(tk, 1)])
-    let dq = q.tangent, dk = k.tangent, dv = v.tangent
+    let dq = q.tangent, dk = k.tangent, dv = v.tangent, dbias = bias?.tangent
+    let biasBatch = bias?.shape[0] ?? 0
     for bi in 0..<b {
         for hi in 0..<h {
             let kh = hi / group
             let qo = bi * tq * qRow + hi * d, ko = bi * tcap * kRow + kh * d
             gemm(false, true, tq, tk, d, q.data + qo, qRow, k.data + ko, kRow, p.data, tk, alpha: s)
+            if let bias { addBias(p.data, bias, batch: biasBatch == 1 ? 0 : bi, head: hi, count: tq * tk) }
             maskedSoftmaxRows(p.data, rows: tq, cols: tk, mask: mask, batch: bi)
             let o = out.data + qo
-            if dq != nil || dk != nil {
+            if dq != nil || dk != nil || dbias != nil {
                 var beta: Float = 0
                 if let dq { gemm(false, true, tq, tk, d, dq.data + qo, qRow, k.data + ko, kRow, ds.data, tk, alpha: s); beta = 1 }
-                if let dk { gemm(false, true, tq, tk, d, q.data + qo, qRow, dk.data + ko, kRow, ds.data, tk, alpha: s, beta: beta) }
+                if let dk { gemm(false, true, tq, tk, d, q.data + qo, qRow, dk.data + ko, kRow, ds.data, tk, alpha: s, beta: beta); beta = 1 }
+                if let dbias {
+                    if beta == 0 { ds.data.update(repeating: 0, count: tq * tk) }
+                    addBias(ds.data, dbias, batch: biasBatch == 1 ? 0 : bi, head: hi, count: tq * tk)
+                }
                 for i in 0..<tq {
                     let pr = p.data + i * tk, dr = ds.data + i * tk
                     var dot: Float = 0

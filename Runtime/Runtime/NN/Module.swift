@@ -5,11 +5,16 @@
 // ("layers.3.attention.weight") for free. Optional tensors that are nil are skipped. A subclass
 // renames a property for checkpoints through `keyMap` (Swift names cannot always match a
 // checkpoint's: `self` is a keyword) and lists non-trained state (BatchNorm's running statistics)
-// in `bufferNames`.
+// in `bufferNames`. A module built from a checkpoint scope (Models/WeightScope.swift) knows its own
+// path there, and its parent names it by that path instead of by the property holding it.
 
 open class Module {
     /// Training mode (dropout active, BatchNorm uses batch statistics). Set through train()/eval().
     public private(set) var isTraining = true
+
+    /// Where this module lives in its checkpoint ("encoder.layer.3"), when built from a WeightScope.
+    /// A parent that also has a path names this child by the difference ("layer.3").
+    public internal(set) var checkpointPath: String?
 
     public init() {}
 
@@ -64,10 +69,20 @@ open class Module {
     public func namedModules(prefix: String = "") -> [(String, Module)] {
         var out = [(prefix, self)]
         for (key, child) in namedChildren() {
+            let key = child.relativePath(below: self) ?? key
             // An empty key flattens the child into this module's namespace (LoRA inside Linear).
             out += child.namedModules(prefix: prefix.isEmpty ? key : key.isEmpty ? prefix : "\(prefix).\(key)")
         }
         return out
+    }
+
+    /// This module's checkpoint path relative to `parent`'s, when both were built from scopes and this
+    /// one lies below the parent.
+    private func relativePath(below parent: Module) -> String? {
+        guard let mine = checkpointPath, let theirs = parent.checkpointPath else { return nil }
+        if theirs.isEmpty { return mine.isEmpty ? nil : mine }
+        guard mine.hasPrefix(theirs + ".") else { return nil }
+        return String(mine.dropFirst(theirs.count + 1))
     }
 
     /// All tensors (parameters and buffers) with dotted names, as a checkpoint stores them.

@@ -3,19 +3,15 @@
 // It follows the directory's modules.json pipeline: Transformer (the backbone, with
 // sentence_bert_config.json's max_seq_length and do_lower_case), Pooling (1_Pooling/config.json;
 // several modes are concatenated in sentence-transformers' order), Dense (a linear layer with an
-// activation) and Normalize. A plain Hugging Face BERT directory gets mean pooling; a LLaMA-family
-// model (a directory or a GGUF file) gets last-token pooling. Flags override pooling, normalization
-// and the maximum length. Texts are sorted by length into batches and returned in input order.
+// activation) and Normalize. Any backbone the model registry loads works: a plain encoder directory
+// gets mean pooling, a decoder (a directory or a GGUF file) last-token pooling. Flags override
+// pooling, normalization and the maximum length. Texts are sorted by length into batches and
+// returned in input order.
 import Foundation
 import Runtime
 
-public enum Backbone {
-    case bert(BERTModel)
-    case llama(LLaMAModel)
-}
-
 public final class SentenceEncoder {
-    public let backbone: Backbone
+    public let backbone: any Backbone
     public let tokenizer: Tokenizer
     public let poolings: [PoolingMode]
     public let dense: [DenseLayer]
@@ -28,58 +24,39 @@ public final class SentenceEncoder {
         var modes: [PoolingMode] = []
         var norm = false, dense: [DenseLayer] = []
         var seqLength: Int? = nil, lower = false
-        if path.hasSuffix(".gguf") {
-            backbone = .llama(try LLaMAModel.load(path: path))
-            tokenizer = try Tokenizer.load(path: path)
-            modes = [.last]
-        } else {
-            let modulesPath = path + "/modules.json"
-            var backboneDir = path
-            if FileManager.default.fileExists(atPath: modulesPath) {
-                for module in try readModules(modulesPath) {
-                    let dir = module.path.isEmpty ? path : path + "/" + module.path
-                    switch module.type {
-                    case "sentence_transformers.models.Transformer":
-                        backboneDir = dir
-                        if let c = try? readJSON(dir + "/sentence_bert_config.json") {
-                            seqLength = (try? c["max_seq_length"]?.numberValue?.int()) ?? nil
-                            lower = c["do_lower_case"]?.boolValue ?? false
-                        }
-                    case "sentence_transformers.models.Pooling":
-                        modes = try readPooling(dir + "/config.json")
-                    case "sentence_transformers.models.Normalize":
-                        norm = true
-                    case "sentence_transformers.models.Dense":
-                        dense.append(try DenseLayer(directory: dir))
-                    default:
-                        throw CheckpointError(modulesPath, "module type \(module.type) is not supported (Transformer, Pooling, Dense, Normalize are)")
+        var backboneDir = path
+        let modulesPath = (path as NSString).appendingPathComponent("modules.json")
+        if FileManager.default.fileExists(atPath: modulesPath) {
+            for module in try readModules(modulesPath) {
+                let dir = module.path.isEmpty ? path : path + "/" + module.path
+                switch module.type {
+                case "sentence_transformers.models.Transformer":
+                    backboneDir = dir
+                    if let c = try? readJSON(dir + "/sentence_bert_config.json") {
+                        seqLength = (try? c["max_seq_length"]?.numberValue?.int()) ?? nil
+                        lower = c["do_lower_case"]?.boolValue ?? false
                     }
+                case "sentence_transformers.models.Pooling":
+                    modes = try readPooling(dir + "/config.json")
+                case "sentence_transformers.models.Normalize":
+                    norm = true
+                case "sentence_transformers.models.Dense":
+                    dense.append(try DenseLayer(directory: dir))
+                default:
+                    throw CheckpointError(modulesPath, "module type \(module.type) is not supported (Transformer, Pooling, Dense, Normalize are)")
                 }
             }
-            let config = try readJSON(backboneDir + "/config.json")
-            let type = config["model_type"]?.stringValue ?? "?"
-            switch type {
-            case "bert":
-                backbone = .bert(try BERTModel.load(directory: backboneDir))
-                if modes.isEmpty { modes = [.mean] }
-            case "llama", "mistral", "qwen2":
-                backbone = .llama(try LLaMAModel.load(path: backboneDir))
-                if modes.isEmpty { modes = [.last] }
-            default:
-                throw CheckpointError(backboneDir + "/config.json", "model_type '\(type)' is not supported for embeddings (bert, llama, mistral, qwen2 are)")
-            }
-            tokenizer = try Tokenizer.load(path: backboneDir)
         }
+        let loaded = try ModelRegistry.load(path: backboneDir)
+        backbone = loaded.backbone
+        tokenizer = loaded.tokenizer
+        if modes.isEmpty { modes = [backbone.descriptor.kind == .decoder ? .last : .mean] }
         if let pooling { modes = [pooling] }
         poolings = modes
         self.dense = dense
         self.normalize = normalize ?? norm
         lowercase = lower
-        let positions: Int
-        switch backbone {
-        case .bert(let m): positions = m.config.maxPositionEmbeddings
-        case .llama(let m): positions = m.config.maxPositionEmbeddings
-        }
+        let positions = backbone.descriptor.maxPositions ?? Int.max
         self.maxLength = min(maxLength ?? seqLength ?? tokenizer.truncation?.maxLength ?? positions, positions)
         tokenizer.truncation = Truncation(maxLength: self.maxLength)
         tokenizer.padding = nil
@@ -88,12 +65,7 @@ public final class SentenceEncoder {
     /// The length of the vectors `embed` returns.
     public var dimension: Int {
         if let last = dense.last { return last.linear.outFeatures }
-        let hidden: Int
-        switch backbone {
-        case .bert(let m): hidden = m.config.hiddenSize
-        case .llama(let m): hidden = m.config.hiddenSize
-        }
-        return hidden * poolings.count
+        return backbone.descriptor.hiddenSize * poolings.count
     }
 
     /// Token ids of each text (truncated to maxLength, special tokens added).
@@ -144,11 +116,7 @@ public final class SentenceEncoder {
     /// Vectors [B, dim] for one batch of token id sequences (no autograd).
     func encode(_ seqs: [[Int]]) -> Tensor {
         let batch = TokenBatch(seqs, padId: tokenizer.padId ?? 0)
-        let hidden: Tensor
-        switch backbone {
-        case .bert(let m): hidden = m(batch)
-        case .llama(let m): hidden = m(ids: batch.ids, batch: batch.batch, keyPadding: batch.mask, logits: .none)
-        }
+        let hidden = backbone.hidden(batch)
         var v = poolings.count == 1 ? pool(hidden, mask: batch.mask, mode: poolings[0])
             : concat(poolings.map { pool(hidden, mask: batch.mask, mode: $0) }, axis: 1)
         for d in dense { v = d(v) }

@@ -3,9 +3,16 @@
 import Foundation
 import Runtime
 
-/// A model (directory or GGUF file) and its tokenizer.
+/// A model (directory or GGUF file) and its tokenizer: a LLaMA-family decoder, whose attention
+/// LM-Infinite replaces.
 public func loadModel(_ path: String) throws -> (LLaMAModel, Tokenizer) {
-    (try LLaMAModel.load(path: path), try Tokenizer.load(path: path))
+    let loaded = try ModelRegistry.load(path: path)
+    guard let model = loaded.backbone as? LLaMAModel else {
+        let d = loaded.backbone.descriptor
+        throw CheckpointError(path, "a \(d.modelType) \(d.kind.rawValue); lm-infinite needs a decoder of the LLaMA family "
+                              + "(\(ModelRegistry.ggufArchitectures.joined(separator: ", ")))")
+    }
+    return (model, loaded.tokenizer)
 }
 
 /// End-of-sequence ids: the config's and the tokenizer's.

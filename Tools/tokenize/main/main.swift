@@ -58,7 +58,7 @@ struct Tokenize: ParsableCommand {
     func run() throws {
         common.apply()
         let tokenizer: Tokenizer
-        do { tokenizer = try Tokenizer.load(path: model) } catch {
+        do { tokenizer = try ModelRegistry.loadTokenizer(path: model) } catch {
             fatalLoad(program: "tokenize", path: model, problem: "\(error)", hint: "give tokenizer.json, its directory, or a .gguf file")
         }
         if let m = maxLength { tokenizer.truncation = Truncation(maxLength: m) }

@@ -11,7 +11,8 @@ public enum Scheme: String, CaseIterable, Sendable { case full, lora, prefix, pr
 public struct SchemeOptions: Sendable {
     public var scheme: Scheme = .full
     public var loraRank = 8, loraAlpha: Float = 16
-    public var loraTargets = ["q_proj", "v_proj"]
+    /// Module name suffixes; nil: the model's own query and value projections (PEFT's defaults).
+    public var loraTargets: [String]? = nil
     public var prefixTokens = 5
     public var promptTokens = 10
     public init() {}
@@ -30,7 +31,7 @@ public protocol TaskModel: AnyObject {
 }
 
 public final class CausalTask: TaskModel {
-    public let model: LLaMAModel
+    public let model: any Backbone
     public let tokenizer: Tokenizer
     public let template: String
     public let verbalizer: [String]
@@ -43,7 +44,7 @@ public final class CausalTask: TaskModel {
 
     public var module: Module { model }
 
-    public init(model: LLaMAModel, tokenizer: Tokenizer, template: String = "{text} It was",
+    public init(model: any Backbone, tokenizer: Tokenizer, template: String = "{text} It was",
                 verbalizer: [String] = ["terrible", "great"], options: SchemeOptions = SchemeOptions(), seed: UInt64 = 0) throws {
         self.model = model
         self.tokenizer = tokenizer
@@ -59,22 +60,20 @@ public final class CausalTask: TaskModel {
         guard Set(labelIds).count == labelIds.count else { throw DataError(description: "verbalizer words share a first token") }
         model.freeze()
         let rng = RandomGenerator(seed: seed, stream: 0x5C)
+        let vocab = model.descriptor.vocabSize
         switch options.scheme {
         case .full:
             model.unfreeze()
         case .lora:
-            model.addLoRA(LoRAConfig(rank: options.loraRank, alpha: options.loraAlpha, targets: options.loraTargets), generator: rng)
+            model.addLoRA(LoRAConfig(rank: options.loraRank, alpha: options.loraAlpha,
+                                     targets: options.loraTargets ?? model.descriptor.attentionProjections), generator: rng)
         case .prompt:
             // Initialized from the embeddings of random vocabulary tokens (ZO-Bench's init_by_real_tokens).
-            let ids = (0..<options.promptTokens).map { _ in rng.nextInt(below: model.config.vocabSize) }
-            promptEmbeddings = withoutGrad { model.model.embedTokens(ids) }.copy().requiringGrad()
+            let ids = (0..<options.promptTokens).map { _ in rng.nextInt(below: vocab) }
+            promptEmbeddings = withoutGrad { model.tokenEmbeddings(ids) }.copy().requiringGrad()
         case .prefix:
             // Initialized from the real keys/values of random tokens (MeZO's init_by_real_act).
-            let ids = (0..<options.prefixTokens).map { _ in rng.nextInt(below: model.config.vocabSize) }
-            let capture = CaptureAttention(model: model)
-            _ = withoutGrad { model(ids: ids, logits: .none, backend: capture) }
-            prefixKeys = capture.keys.map { $0.copy().requiringGrad() }
-            prefixValues = capture.values.map { $0.copy().requiringGrad() }
+            (prefixKeys, prefixValues) = initialPrefix(model, tokens: options.prefixTokens, rng: rng)
         }
     }
 
@@ -98,24 +97,10 @@ public final class CausalTask: TaskModel {
     /// Final hidden states [B, T, H] for right-padded sequences, and each row's last real position.
     func hidden(_ seqs: [[Int]]) -> (Tensor, [Int]) {
         let batch = TokenBatch(seqs, padId: tokenizer.padId ?? 0)
-        let b = batch.batch, t = batch.length
-        let extra = options.scheme == .prompt ? options.promptTokens : options.scheme == .prefix ? options.prefixTokens : 0
-        var h: Tensor
-        switch options.scheme {
-        case .prompt:
-            let virtual = resolved(promptEmbeddings!)
-            let embeds = concat([virtual.unsqueezed(0).broadcasted(to: [b, extra, model.config.hiddenSize]),
-                                 model.model.embedTokens(batch.ids, shape: [b, t])], axis: 1)
-            let pad = batch.mask.map { [Bool](repeating: true, count: extra) + $0 }
-            h = model(inputsEmbeds: embeds, keyPadding: pad, logits: .none)
-        case .prefix:
-            let backend = PrefixAttention(model: model, keys: prefixKeys, values: prefixValues, padding: batch.mask)
-            h = model(ids: batch.ids, batch: b, logits: .none, backend: backend)
-        default:
-            h = model(ids: batch.ids, batch: b, keyPadding: batch.mask, logits: .none)
-        }
-        let offset = options.scheme == .prompt ? extra : 0
-        return (h, batch.lengths.map { $0 - 1 + offset })
+        let input = schemeInput(batch, scheme: options.scheme, prompt: promptEmbeddings, prefixKeys: prefixKeys,
+                                prefixValues: prefixValues, model: model)
+        let offset = options.scheme == .prompt ? options.promptTokens : 0
+        return (model(input).lastHidden, batch.lengths.map { $0 - 1 + offset })
     }
 
     /// Rows `positions[i]` of h[i]: [B, H].
@@ -130,7 +115,7 @@ public final class CausalTask: TaskModel {
         if batch.first?.options.isEmpty ?? true {
             let prompts = batch.map { tokens(template.replacingOccurrences(of: "{text}", with: $0.text.trimmingCharacters(in: .whitespaces))) }
             let (h, last) = hidden(prompts)
-            let logits = model.logits(hidden: rows(h, last).unsqueezed(1), rows: labelIds)
+            let logits = model.lmLogits(rows(h, last).unsqueezed(1), rows: labelIds)
             return logits.reshaped([batch.count, labelIds.count])
         }
         // Multiple choice: every (example, option) pair in one batch; each option's tokens scored by
@@ -153,7 +138,7 @@ public final class CausalTask: TaskModel {
         for (i, span) in spans.enumerated() {
             let positions = span.map { $0 - 1 }
             let rowsH = h[i].indexSelect(axis: 0, positions).reshaped([1, positions.count, hid])
-            let logp = logSoftmax(model(inputsEmbeds: nil, logitsFromHidden: rowsH), axis: -1).reshaped([positions.count, -1])
+            let logp = logSoftmax(model.lmLogits(rowsH), axis: -1).reshaped([positions.count, -1])
             let targets = span.map { seqs[i][$0] }
             sums.append(logp.gather(axis: 1, indices: targets, indexShape: [targets.count, 1]).sum().reshaped([1]))
         }
@@ -166,12 +151,5 @@ public final class CausalTask: TaskModel {
 
     public func predict(_ batch: [Example]) -> [Int] {
         withoutGrad { scores(batch) }.argmax(axis: 1)
-    }
-}
-
-extension LLaMAModel {
-    /// Full-vocabulary logits from final hidden states [B, T, H].
-    func callAsFunction(inputsEmbeds: Tensor?, logitsFromHidden h: Tensor) -> Tensor {
-        lmHead.map { $0(h) } ?? matmul(h, resolved(model.embedTokens.weight), transposeB: true)
     }
 }

@@ -1,21 +1,25 @@
-// An encoder (BERT, e.g. all-MiniLM-L6-v2) with a classification head: mean-pooled token states →
-// Linear(hidden, classes), cross-entropy. Schemes: full (encoder and head) or LoRA (adapters on the
-// attention's query/value, and the head). Multiple choice is not an encoder task here.
+// An encoder (BERT, MPNet, XLM-R, DeBERTa; e.g. all-MiniLM-L6-v2) with a classification head:
+// mean-pooled token states → Linear(hidden, classes), cross-entropy. Schemes: full (encoder and head),
+// LoRA (adapters on the attention's query/value, and the head), prefix (learned keys/values per layer,
+// and the head), prompt (learned virtual tokens in front, and the head; the pooling covers the real
+// tokens only). Multiple choice is not an encoder task here.
 import Runtime
 
 public final class EncoderTask: TaskModel {
-    public let encoder: BERTModel
+    public let encoder: any Backbone
     public let tokenizer: Tokenizer
     public let head: Linear
     public let classes: Int
     public let options: SchemeOptions
+    public private(set) var promptEmbeddings: Tensor?
+    public private(set) var prefixKeys: [Tensor] = [], prefixValues: [Tensor] = []
     private var tokenCache: [String: [Int]] = [:]
     private let container: Container
 
     /// The encoder and head as one module (so parameters are named and saved together).
     final class Container: Module {
-        let encoder: BERTModel, head: Linear
-        init(encoder: BERTModel, head: Linear) {
+        let encoder: Module, head: Linear
+        init(encoder: Module, head: Linear) {
             self.encoder = encoder
             self.head = head
         }
@@ -23,34 +27,50 @@ public final class EncoderTask: TaskModel {
 
     public var module: Module { container }
 
-    public init(encoder: BERTModel, tokenizer: Tokenizer, classes: Int, options: SchemeOptions = SchemeOptions(),
+    public init(encoder: any Backbone, tokenizer: Tokenizer, classes: Int, options: SchemeOptions = SchemeOptions(),
                 maxLength: Int = 128, seed: UInt64 = 0) throws {
-        guard options.scheme == .full || options.scheme == .lora else {
-            throw DataError(description: "scheme \(options.scheme.rawValue) is for decoder models; an encoder trains full or lora")
-        }
         self.encoder = encoder
         self.tokenizer = tokenizer
         self.classes = classes
         self.options = options
-        tokenizer.truncation = Truncation(maxLength: maxLength)
+        let d = encoder.descriptor
+        // Virtual tokens and a prefix take positions too.
+        let extra = options.scheme == .prompt ? options.promptTokens : options.scheme == .prefix ? options.prefixTokens : 0
+        let limit = (d.maxPositions ?? maxLength + extra) - extra
+        guard limit >= 2 else {
+            throw DataError(description: "\(extra) virtual/prefix tokens leave no room in the model's \(d.maxPositions ?? 0) positions")
+        }
+        tokenizer.truncation = Truncation(maxLength: min(maxLength, limit))
         tokenizer.padding = nil
         let rng = RandomGenerator(seed: seed, stream: 0x5D)
-        head = Linear(encoder.config.hiddenSize, classes, generator: rng)
+        head = Linear(d.hiddenSize, classes, generator: rng)
         container = Container(encoder: encoder, head: head)
         encoder.freeze()
-        if options.scheme == .full {
+        switch options.scheme {
+        case .full:
             encoder.unfreeze()
-        } else {
-            let targets = options.loraTargets == ["q_proj", "v_proj"] ? ["query", "value"] : options.loraTargets
-            encoder.addLoRA(LoRAConfig(rank: options.loraRank, alpha: options.loraAlpha, targets: targets), generator: rng)
+        case .lora:
+            encoder.addLoRA(LoRAConfig(rank: options.loraRank, alpha: options.loraAlpha,
+                                       targets: options.loraTargets ?? d.attentionProjections), generator: rng)
+        case .prompt:
+            let ids = (0..<options.promptTokens).map { _ in rng.nextInt(below: d.vocabSize) }
+            promptEmbeddings = withoutGrad { encoder.tokenEmbeddings(ids) }.copy().requiringGrad()
+        case .prefix:
+            (prefixKeys, prefixValues) = initialPrefix(encoder, tokens: options.prefixTokens, rng: rng)
         }
         encoder.eval()
     }
 
     public var trainable: [(String, Tensor)] {
-        let enc = options.scheme == .full ? container.namedParameters().filter { $0.0.hasPrefix("encoder.") }
-            : container.loraState()
-        return enc + [("head.weight", head.weight), ("head.bias", head.bias!)]
+        let body: [(String, Tensor)]
+        switch options.scheme {
+        case .full: body = container.namedParameters().filter { $0.0.hasPrefix("encoder.") }
+        case .lora: body = container.loraState()
+        case .prompt: body = [("prompt.embeddings", promptEmbeddings!)]
+        case .prefix:
+            body = prefixKeys.indices.flatMap { [("prefix.\($0).keys", prefixKeys[$0]), ("prefix.\($0).values", prefixValues[$0])] }
+        }
+        return body + [("head.weight", head.weight), ("head.bias", head.bias!)]
     }
 
     public func scores(_ batch: [Example]) -> Tensor {
@@ -61,7 +81,10 @@ public final class EncoderTask: TaskModel {
             return t
         }
         let tb = TokenBatch(seqs, padId: tokenizer.padId ?? 0)
-        return head(pool(encoder(tb), mask: tb.mask, mode: .mean))
+        var h = encoder(schemeInput(tb, scheme: options.scheme, prompt: promptEmbeddings, prefixKeys: prefixKeys,
+                                    prefixValues: prefixValues, model: encoder)).lastHidden
+        if options.scheme == .prompt { h = h.slice(axis: 1, options.promptTokens, options.promptTokens + tb.length) }
+        return head(pool(h, mask: tb.mask, mode: .mean))
     }
 
     public func loss(_ batch: [Example]) -> Tensor {

@@ -15,15 +15,16 @@ public struct RunSpec: Sendable {
     public init(base: String) { self.base = base }
 
     public var json: JSONValue {
-        .object([
+        var o: JSONObject = [
             "base": .string(base), "scheme": .string(scheme.scheme.rawValue),
             "lora_rank": .number(JSONNumber(scheme.loraRank)), "lora_alpha": .number(JSONNumber(scheme.loraAlpha)!),
-            "lora_targets": .array(scheme.loraTargets.map { .string($0) }),
             "prefix_tokens": .number(JSONNumber(scheme.prefixTokens)), "prompt_tokens": .number(JSONNumber(scheme.promptTokens)),
             "template": .string(template), "verbalizer": .array(verbalizer.map { .string($0) }),
             "classes": .number(JSONNumber(classes)), "max_length": .number(JSONNumber(maxLength)),
             "seed": .number(JSONNumber(Int(seed))),
-        ])
+        ]
+        if let targets = scheme.loraTargets { o.members.append(.init(key: "lora_targets", value: .array(targets.map { .string($0) }))) }
+        return .object(o)
     }
 
     public init(json j: JSONValue) throws {
@@ -46,24 +47,18 @@ public struct RunSpec: Sendable {
     }
 }
 
-/// The task model for a spec: a decoder (directory or GGUF) as a prompt classifier, or an encoder
-/// (BERT directory) with a head. The same spec always builds the same initial trainable values.
+/// The task model for a spec: a decoder (directory or GGUF) as a prompt classifier, or an encoder with
+/// a head. The same spec always builds the same initial trainable values.
 public func buildTask(_ spec: RunSpec) throws -> TaskModel {
-    let isDecoder: Bool
-    if spec.base.hasSuffix(".gguf") {
-        isDecoder = true
-    } else {
-        let config = try JSONValue(parsing: [UInt8](FileManager.default.contents(atPath: spec.base + "/config.json")
-            ?? { throw CheckpointError(spec.base + "/config.json", "cannot read") }()))
-        isDecoder = config["model_type"]?.stringValue != "bert"
-    }
-    let tokenizer = try Tokenizer.load(path: spec.base)
-    if isDecoder {
-        return try CausalTask(model: try LLaMAModel.load(path: spec.base), tokenizer: tokenizer, template: spec.template,
+    let loaded = try ModelRegistry.load(path: spec.base)
+    switch loaded.backbone.descriptor.kind {
+    case .decoder:
+        return try CausalTask(model: loaded.backbone, tokenizer: loaded.tokenizer, template: spec.template,
                               verbalizer: spec.verbalizer, options: spec.scheme, seed: spec.seed)
+    case .encoder:
+        return try EncoderTask(encoder: loaded.backbone, tokenizer: loaded.tokenizer, classes: spec.classes,
+                               options: spec.scheme, maxLength: spec.maxLength, seed: spec.seed)
     }
-    return try EncoderTask(encoder: try BERTModel.load(directory: spec.base), tokenizer: tokenizer, classes: spec.classes,
-                           options: spec.scheme, maxLength: spec.maxLength, seed: spec.seed)
 }
 
 /// Writes zo_model.json and trained.safetensors (the trained tensors by name; for full fine-tuning,
