@@ -64,6 +64,13 @@ final class ForwardModeTests: XCTestCase {
         jvpCheck("attention", [r([2, 3, 4, 4]), r([2, 5, 2, 4]), r([2, 5, 2, 4])]) {
             attention($0[0], $0[1], $0[2], mask: AttentionMask(causal: true, queryOffset: 2, keyPadding: [[true, true, false, true, true], [true, true, true, true, true]]))
         }
+        jvpCheck("attention with bias", [r([2, 3, 4, 4]), r([2, 5, 4, 4]), r([2, 5, 4, 4]), r([1, 4, 3, 5])]) {
+            attention($0[0], $0[1], $0[2], mask: AttentionMask(keyPadding: [[true, true, false, true, true], [true, true, true, true, true]]), bias: $0[3])
+        }
+        jvpCheck("attention, bias tangent only", [r([1, 3, 2, 4]), r([1, 3, 2, 4]), r([1, 3, 2, 4]), r([1, 2, 3, 3])]) {
+            attention($0[0].detach(), $0[1].detach(), $0[2].detach(), mask: AttentionMask(causal: true), bias: $0[3])
+        }
+        jvpCheck("relativeGather", [r([2, 2, 3, 5])]) { relativeGather($0[0], index: [0, 4, 2, 3, 1, 1, 4, 0, 2], tq: 3, tk: 3, byKeys: true) }
     }
 
     /// Hands every parameter a tangent (its own random direction) when a layer reads it.
@@ -85,7 +92,23 @@ final class ForwardModeTests: XCTestCase {
         let bert = try BERTModel.load(directory: fixtures + "/bert/tiny-gelu")
         let batch = TokenBatch([[5, 6, 7, 8], [9, 10]])
         func bertLoss() -> Tensor { square(pool(bert(batch), mask: batch.mask, mode: .mean)).sum() }
-        for (name, model, loss) in [("llama", llama as Module, llamaLoss), ("bert", bert as Module, bertLoss)] {
+        var models: [(String, Module, () -> Tensor)] = [("llama", llama as Module, llamaLoss), ("bert", bert as Module, bertLoss)]
+        // The other encoders, with a prefix on one of them (prefix tuning's path through every layer).
+        for name in ["mpnet-mlm", "xlmr-mlm", "deberta-v2-tiny", "deberta-v3-tiny", "deberta-c2p-tiny"] {
+            let m = try ModelRegistry.loadBackbone(path: fixtures + "/encoders/" + name)
+            let tb = TokenBatch([[5, 6, 7, 8, 9], [9, 10, 11]], padId: m.descriptor.padId ?? 0)
+            var input = BackboneInput(tb)
+            if name == "deberta-v3-tiny" {
+                let d = m.descriptor
+                input.prefix = (0..<d.layers).map { l in
+                    LayerKeyValues(keys: Tensor.randn([2, d.heads, d.headDim], seed: 9, stream: UInt64(2 * l)),
+                                   values: Tensor.randn([2, d.heads, d.headDim], seed: 9, stream: UInt64(2 * l + 1)))
+                }
+            }
+            let lossInput = input
+            models.append((name, m, { square(pool(m(lossInput).lastHidden, mask: tb.mask, mode: .mean)).sum() }))
+        }
+        for (name, model, loss) in models {
             let params = model.parameters()
             let resolver = TangentResolver()
             for (i, p) in params.enumerated() { resolver.directions[ObjectIdentifier(p)] = Tensor.randn(p.shape, seed: 4, stream: UInt64(i)) }

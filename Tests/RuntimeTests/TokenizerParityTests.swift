@@ -10,8 +10,8 @@ final class TokenizerParityTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = root.appendingPathComponent("data/fixtures/tokenizers")
 
-    static func jsonl(_ name: String) throws -> [JSONValue] {
-        let data = try Data(contentsOf: fixtures.appendingPathComponent(name))
+    static func jsonl(_ name: String, in directory: URL = fixtures) throws -> [JSONValue] {
+        let data = try Data(contentsOf: directory.appendingPathComponent(name))
         return try data.split(separator: UInt8(ascii: "\n")).map { try JSONValue(parsing: [UInt8]($0)) }
     }
 
@@ -30,10 +30,11 @@ final class TokenizerParityTests: XCTestCase {
     func flat(_ e: Encoding) -> [Int] { e.offsets.flatMap { [$0.0, $0.1] } }
 
     /// `offsets: false` only where HF's offsets are known to be off (see testBPEByteFallback).
-    func check(_ name: String, _ tok: Tokenizer, offsets checkOffsets: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(_ name: String, _ tok: Tokenizer, offsets checkOffsets: Bool = true, in directory: URL = TokenizerParityTests.fixtures,
+               file: StaticString = #filePath, line: UInt = #line) throws {
         tok.truncation = nil
         tok.padding = nil
-        let expected = try Self.jsonl(name + ".jsonl")
+        let expected = try Self.jsonl(name + ".jsonl", in: directory)
         XCTAssertEqual(expected.count, Self.corpus.count)
         XCTAssertGreaterThanOrEqual(Self.corpus.count, 1000)
         var bad = 0, badOffsets = 0, badDecode = 0, badPair = 0
@@ -69,6 +70,14 @@ final class TokenizerParityTests: XCTestCase {
         XCTAssertEqual(badOffsets, 0, "\(name): offsets differ on \(badOffsets) lines", file: file, line: line)
         XCTAssertEqual(badDecode, 0, "\(name): decode differs on \(badDecode) lines", file: file, line: line)
         XCTAssertEqual(badPair, 0, "\(name): pair encodings differ on \(badPair) lines", file: file, line: line)
+    }
+
+    /// XLM-R's and DeBERTa-v3's SentencePiece-Unigram pipelines (scripts/fixtures/encoders.py).
+    func testXLMRAndDeBERTaV3Unigram() throws {
+        let dir = Self.root.appendingPathComponent("data/fixtures/encoders/tokenizers")
+        for name in ["xlmr", "deberta_v3"] {
+            try check(name, Tokenizer.load(path: dir.appendingPathComponent(name + ".tokenizer.json").path), in: dir)
+        }
     }
 
     func testMiniLMWordPiece() throws {

@@ -94,7 +94,7 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
     let group = h / hkv, s = scale ?? 1 / Float(d).squareRoot()
     let qRow = h * d, kRow = hkv * d  // leading dimensions of the interleaved layouts
     let out = Tensor.zeros([b, tq, h, d])
-    let recording = willRecord(q, k, v)
+    let recording = willRecord(q, k, v) || (bias.map { willRecord($0) } ?? false)
     let probs = recording ? Tensor(uninitializedShape: [b, h, tq, tk]) : nil
     // (batch, head) pairs are independent: they go to the threads (each pair's GEMMs then run inline).
     let pairs = b * h, work = tq * tk * d
