@@ -17,8 +17,11 @@ public enum Repo {
     public static func path(_ relative: String) -> String { root + "/" + relative }
     public static let minilm = path("data/models/all-MiniLM-L6-v2")
     public static let smollm2 = path("data/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+    public static let e5 = path("data/models/multilingual-e5-small")
+    public static let mpnet = path("data/models/all-mpnet-base-v2")
     public static var haveModels: Bool {
-        FileManager.default.fileExists(atPath: minilm + "/model.safetensors") && FileManager.default.fileExists(atPath: smollm2)
+        [minilm + "/model.safetensors", smollm2, e5 + "/model.safetensors", mpnet + "/model.safetensors"]
+            .allSatisfy { FileManager.default.fileExists(atPath: $0) }
     }
 }
 
@@ -32,11 +35,14 @@ public func binaryDirectory() -> String {
 }
 
 /// Runs `program` with `arguments`, writing `stdin` to it; waits for it to exit.
-public func runTool(_ program: String, _ arguments: [String], stdin: String = "", environment: [String: String]? = nil) throws -> ToolResult {
+/// `directory`: the working directory (default: the test's).
+public func runTool(_ program: String, _ arguments: [String], stdin: String = "", environment: [String: String]? = nil,
+                    directory: String? = nil) throws -> ToolResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: binaryDirectory() + "/" + program)
     p.arguments = arguments
     if let environment { p.environment = environment }
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
     p.standardInput = inPipe
     p.standardOutput = outPipe

@@ -62,6 +62,30 @@ final class ZOToolTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("first-order"), bad.stderr)
     }
 
+    /// Prefix and prompt tuning on an encoder (MiniLM + head) through the backbone face; replay rebuilds
+    /// the prefix, the virtual tokens and the head bit for bit.
+    func testEncoderPrefixAndPromptSchemes() throws {
+        let dir = try temporaryDirectory("zo-enc-schemes")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (scheme, opt) in [("prefix", "zo-sgd"), ("prompt", "zo-sgd-mmt"), ("lora", "zo-sgd")] {
+            let r = try runTool("zo", ["train", "--model", Repo.minilm, "--train", Repo.path("data/sst2/train-3000.jsonl"),
+                                       "--dev", Repo.path("data/sst2/dev.jsonl"), "--train-count", "32", "--dev-count", "16",
+                                       "--scheme", scheme, "--optimizer", opt, "--lr", "1e-3", "--steps", "3", "--batch", "4",
+                                       "--eval-every", "0", "--out", dir + "/\(scheme)"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let rep = try runTool("zo", ["replay", "--base", Repo.minilm, "--log", dir + "/\(scheme)/trajectory.jsonl",
+                                         "--out", dir + "/\(scheme)-replay"])
+            XCTAssertEqual(rep.status, 0, rep.stderr)
+            let trained = FileManager.default.contents(atPath: dir + "/\(scheme)/trained.safetensors")
+            XCTAssertNotNil(trained)
+            XCTAssertEqual(trained, FileManager.default.contents(atPath: dir + "/\(scheme)-replay/trained.safetensors"), "\(scheme): replay differs")
+            let names = try SafeTensorsFile(path: dir + "/\(scheme)/trained.safetensors").tensors.map(\.name)
+            let expected = scheme == "prefix" ? "prefix.0.keys" : scheme == "prompt" ? "prompt.embeddings" : "lora_A"
+            XCTAssertTrue(names.contains { $0.contains(expected) }, "\(scheme): \(names)")
+            XCTAssertTrue(names.contains("head.weight"), "\(scheme): \(names)")
+        }
+    }
+
     func testUsageAndLoadErrors() throws {
         XCTAssertEqual(try runTool("zo", ["train", "--model", Repo.smollm2, "--train", "x", "--dev", "y", "--out", "/tmp/z", "--optimizer", "bogus"]).status, 64)
         let missing = try runTool("zo", ["eval", "--model", "/nonexistent", "--data", Repo.path("data/sst2/dev.jsonl")])

@@ -3,6 +3,7 @@
 // 0 all records done; 1 some records failed (each reported as program:FILE:LINE: message, the run
 // went on); 2 a model, data file or input could not be loaded or read; 64 a usage error (EX_USAGE:
 // ArgumentParser's ValidationError already exits with it). A closed downstream pipe is not an error.
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -54,4 +55,13 @@ extension JSONLWriter {
         var t = text
         return t.withUTF8 { writeAll(fd, UnsafeRawBufferPointer($0)) }
     }
+}
+
+/// The hint after a model that cannot be loaded: what `--model` accepts, and, only when the program
+/// runs inside this project's checkout (where `make models` exists), how to fetch the bundled models.
+public func modelHint(inCheckout: String) -> String {
+    let accepts = "--model takes a model directory (config.json, model.safetensors, tokenizer.json), a file in one, a .gguf file, or a directory holding one .gguf"
+    let fm = FileManager.default
+    let inside = fm.fileExists(atPath: "Makefile") && fm.fileExists(atPath: "scripts/fetch-wheel.sh")
+    return inside ? accepts + "; " + inCheckout : accepts
 }

@@ -24,6 +24,10 @@ public final class SentenceEncoder {
         var modes: [PoolingMode] = []
         var norm = false, dense: [DenseLayer] = []
         var seqLength: Int? = nil, lower = false
+        // A file inside a model directory (model.safetensors, config.json) stands for the directory.
+        var isDirectory: ObjCBool = false
+        let path = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            && !path.hasSuffix(".gguf") ? (path as NSString).deletingLastPathComponent : path
         var backboneDir = path
         let modulesPath = (path as NSString).appendingPathComponent("modules.json")
         if FileManager.default.fileExists(atPath: modulesPath) {

@@ -56,7 +56,7 @@ struct Embed: ParsableCommand {
             encoder = try SentenceEncoder(path: model, pooling: pooling.flatMap(PoolingMode.init), normalize: normalize,
                                           maxLength: maxLength)
         } catch {
-            fatalLoad(program: "embed", path: model, problem: "\(error)", hint: "`make models` fetches all-MiniLM-L6-v2 into data/models/")
+            fatalLoad(program: "embed", path: model, problem: "\(error)", hint: modelHint(inCheckout: "`make models` fetches all-MiniLM-L6-v2, all-mpnet-base-v2 and multilingual-e5-small into data/models/"))
         }
         let runner = JSONLRunner(program: "embed", io: io, common: common)
         throw ExitCode(embedRecords(runner, encoder: encoder, field: field, outField: outField, batchSize: common.batch))

@@ -70,7 +70,7 @@ struct ModelOptions: ParsableArguments {
 
     func load(_ program: String) -> (LLaMAModel, Tokenizer) {
         do { return try loadModel(model) } catch {
-            fatalLoad(program: program, path: model, problem: "\(error)", hint: "`make models` fetches SmolLM2; `make lm-infinite-small` trains the small model")
+            fatalLoad(program: program, path: model, problem: "\(error)", hint: modelHint(inCheckout: "`make models` fetches SmolLM2; `make lm-infinite-small` trains the small model"))
         }
     }
 }

@@ -20,7 +20,7 @@ struct ZO: ParsableCommand {
 }
 
 struct TaskOptions: ParsableArguments {
-    @Option(help: "Base model: a LLaMA-family directory or GGUF file (prompt-based), or a BERT directory (classification head).")
+    @Option(help: "Base model: a decoder (LLaMA-family directory or GGUF file; prompt-based) or an encoder (BERT, RoBERTa/XLM-R, MPNet, DeBERTa-v2 directory; classification head on mean-pooled states).")
     var model: String
     @Option(help: "Scheme: full, lora, prefix, prompt.") var scheme = "full"
     @Option(help: "Prompt template ({text} is the example's text).") var template = "{text} It was"
@@ -28,6 +28,8 @@ struct TaskOptions: ParsableArguments {
     @Option(help: "Classes (encoder head).") var classes = 2
     @Option(help: "LoRA rank.") var loraRank = 8
     @Option(help: "LoRA alpha.") var loraAlpha: Float = 16
+    @Option(help: "LoRA target modules, comma-separated name suffixes (default: the model's query and value projections, as PEFT: q_proj,v_proj; query,value; q,v; query_proj,value_proj).")
+    var loraTargets: String?
     @Option(help: "Prefix tokens (prefix scheme).") var prefixTokens = 5
     @Option(help: "Virtual tokens (prompt scheme).") var promptTokens = 10
 
@@ -36,6 +38,7 @@ struct TaskOptions: ParsableArguments {
         var spec = RunSpec(base: model)
         spec.scheme.scheme = s
         (spec.scheme.loraRank, spec.scheme.loraAlpha, spec.scheme.prefixTokens, spec.scheme.promptTokens) = (loraRank, loraAlpha, prefixTokens, promptTokens)
+        spec.scheme.loraTargets = loraTargets.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         spec.template = template
         spec.verbalizer = verbalizer.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         spec.classes = classes
@@ -45,7 +48,7 @@ struct TaskOptions: ParsableArguments {
 }
 
 func load(_ f: () throws -> TaskModel, path: String) -> TaskModel {
-    do { return try f() } catch { fatalLoad(program: "zo", path: path, problem: "\(error)", hint: "`make models` fetches SmolLM2 and MiniLM") }
+    do { return try f() } catch { fatalLoad(program: "zo", path: path, problem: "\(error)", hint: modelHint(inCheckout: "`make models` fetches SmolLM2 and MiniLM")) }
 }
 
 struct Train: ParsableCommand {
