@@ -85,6 +85,51 @@ final class LLaMATests: XCTestCase {
         XCTAssertLessThan(maxRelative(withoutGrad { model(inputsEmbeds: embeds) }.scalars, full.scalars), 1e-6)
     }
 
+    /// Mistral's sliding window (4 tokens, inputs of 11) and every hidden state, against transformers.
+    func testMistralSlidingWindowAndHiddenStates() throws {
+        struct IO: Decodable { let ids: [[Int]]; let mask: [[Int]]; let logits: [Float]; let hidden_states: [[Float]]; let logits_padded: [Float] }
+        let dir = Self.fixtures.appendingPathComponent("tiny-mistral-window")
+        let io = try JSONDecoder().decode(IO.self, from: Data(contentsOf: dir.appendingPathComponent("io.json")))
+        let model = try XCTUnwrap(try ModelRegistry.loadBackbone(path: dir.path) as? LLaMAModel)
+        XCTAssertEqual(model.config.slidingWindow, 4)
+        var input = BackboneInput(ids: io.ids.flatMap { $0 }, batch: 2, length: 11)
+        input.outputHiddenStates = true
+        let out = withoutGrad { model(input) }
+        XCTAssertEqual(out.hiddenStates.count, io.hidden_states.count)
+        for (l, (ours, want)) in zip(out.hiddenStates, io.hidden_states).enumerated() {
+            XCTAssertLessThan(maxRelative(ours.scalars, want), 1e-5, "hidden state \(l)")
+        }
+        XCTAssertLessThan(maxRelative(withoutGrad { model.lmLogits(out.lastHidden) }.scalars, io.logits), 1e-5, "logits")
+        // Without the window the logits differ (the window matters for these inputs).
+        var plain = model.config
+        plain.slidingWindow = nil
+        let unwindowed = try LLaMAModel(config: plain, weights: CheckpointLoader(SafeTensorsCheckpoint(path: dir.path)))
+        XCTAssertGreaterThan(maxRelative(withoutGrad { unwindowed(ids: io.ids.flatMap { $0 }, batch: 2) }.scalars, io.logits), 1e-3)
+        let pad = io.mask.map { $0.map { $0 == 1 } }
+        let padded = withoutGrad { model(ids: io.ids.flatMap { $0 }, batch: 2, keyPadding: pad) }
+        let v = model.config.vocabSize
+        var worst: Float = 0
+        for b in 0..<2 { for t in 0..<11 where pad[b][t] { for j in 0..<v {
+            worst = max(worst, Swift.abs(padded.data[(b * 11 + t) * v + j] - io.logits_padded[(b * 11 + t) * v + j]))
+        } } }
+        XCTAssertLessThan(worst, 1e-4, "padded logits")
+    }
+
+    /// A prefix of keys/values is P earlier tokens: capturing them from a run over P tokens and running the
+    /// rest with them gives the full run's outputs.
+    func testPrefixKeyValuesAreEarlierTokens() throws {
+        let model = try LLaMAModel.load(path: Self.fixtures.appendingPathComponent("tiny-untied-bias").path)
+        let ids = [3, 1, 4, 1, 5, 9, 2, 6, 5]
+        let full = withoutGrad { model(ids: ids, logits: .none) }
+        var head = BackboneInput(ids: Array(ids.prefix(4)), batch: 1, length: 4)
+        head.outputKeyValues = true
+        let kv = withoutGrad { model(head).keyValues }
+        var tail = BackboneInput(ids: Array(ids.dropFirst(4)), batch: 1, length: 5)
+        tail.prefix = kv.map { LayerKeyValues(keys: $0.keys[0], values: $0.values[0]) }
+        let rest = withoutGrad { model(tail).lastHidden }
+        XCTAssertLessThan(maxRelative(rest.scalars, Array(full.scalars.suffix(5 * model.config.hiddenSize))), 1e-5)
+    }
+
     private struct Smol: Decodable {
         struct Prompt: Decodable { let prompt: String; let ids: [Int]; let top_ids: [[Int]] }
         struct Greedy: Decodable { let ids: [Int]; let generated: [Int] }
