@@ -11,8 +11,8 @@ let swiftSettings: [SwiftSetting] = []
 /// A program: its logic as a library `<Name>Core` in Tools/<name>/ (tests reach it) and a thin
 /// executable in Tools/<name>/main.
 func program(_ name: String, core: String, coreDependencies: [Target.Dependency] = []) -> [Target] {
-    [.target(name: core, dependencies: ["Runtime"] + coreDependencies, path: "Tools/\(name)/\(core)", swiftSettings: swiftSettings),
-     .executableTarget(name: name, dependencies: [.target(name: core), "Runtime",
+    [.target(name: core, dependencies: ["Runtime", "RuntimeCLI"] + coreDependencies, path: "Tools/\(name)/\(core)", swiftSettings: swiftSettings),
+     .executableTarget(name: name, dependencies: [.target(name: core), "Runtime", "RuntimeCLI",
                                                   .product(name: "ArgumentParser", package: "swift-argument-parser")],
                        path: "Tools/\(name)/main", swiftSettings: swiftSettings)]
 }
@@ -22,6 +22,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "RuntimeCLI", targets: ["RuntimeCLI"]),
         .executable(name: "embed", targets: ["embed"]),
         .executable(name: "tokenize", targets: ["tokenize"]),
         .executable(name: "lm-infinite", targets: ["lm-infinite"]),
@@ -40,17 +41,16 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Runtime/CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"])]),
+        // The commit and build flags the Makefile stamps into every binary (`--version`).
+        .target(name: "CBuildInfo", path: "Runtime/CBuildInfo"),
         // libpng and libjpeg report errors by longjmp, which Swift cannot catch: this C file does.
         .target(name: "CImageIO", dependencies: ["CPNG", "CJPEG"], path: "Runtime/CImageIO"),
 
-        .target(
-            name: "Runtime",
-            dependencies: [
-                "CBLAS", "CImageIO",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Runtime/Runtime",
-            swiftSettings: swiftSettings),
+        // The numeric core: tensors, autograd, layers, models, checkpoints, tokenizers, JSON, images, plots.
+        .target(name: "Runtime", dependencies: ["CBLAS", "CImageIO"], path: "Runtime/Runtime", swiftSettings: swiftSettings),
+        // What every program shares on the command line: options, the JSONL runner, progress, exit codes.
+        .target(name: "RuntimeCLI", dependencies: ["Runtime", "CBLAS", "CBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Runtime/RuntimeCLI", swiftSettings: swiftSettings),
 
     ]
     + program("embed", core: "EmbedCore")
@@ -61,7 +61,7 @@ let package = Package(
     + [
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS"], path: "Benchmarks/BenchSupport"),
-        .executableTarget(name: "runtime-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/RuntimeBench",
+        .executableTarget(name: "runtime-bench", dependencies: ["Runtime", "RuntimeCLI", "BenchSupport"], path: "Benchmarks/RuntimeBench",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "model-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/ModelBench",
                           swiftSettings: swiftSettings),
@@ -73,15 +73,16 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests"),
+        .testTarget(name: "RuntimeCLITests", dependencies: ["RuntimeCLI", "Runtime"], path: "Tests/RuntimeCLITests"),
         // Tool tests run the built binaries on real JSONL (they depend on the executables so those get built).
         .target(name: "ToolTestSupport", path: "Tests/ToolTestSupport"),
-        .testTarget(name: "EmbedTests", dependencies: ["EmbedCore", "Runtime", "ToolTestSupport", "embed"], path: "Tests/EmbedTests"),
-        .testTarget(name: "LMInfiniteTests", dependencies: ["LMInfiniteCore", "Runtime", "ToolTestSupport", "lm-infinite"],
+        .testTarget(name: "EmbedTests", dependencies: ["RuntimeCLI", "EmbedCore", "Runtime", "ToolTestSupport", "embed"], path: "Tests/EmbedTests"),
+        .testTarget(name: "LMInfiniteTests", dependencies: ["RuntimeCLI", "LMInfiniteCore", "Runtime", "ToolTestSupport", "lm-infinite"],
                     path: "Tests/LMInfiniteTests"),
-        .testTarget(name: "ZOTests", dependencies: ["ZOCore", "Runtime", "ToolTestSupport", "zo"], path: "Tests/ZOTests"),
-        .testTarget(name: "TokenizeTests", dependencies: ["TokenizeCore", "Runtime", "ToolTestSupport", "tokenize"],
+        .testTarget(name: "ZOTests", dependencies: ["RuntimeCLI", "ZOCore", "Runtime", "ToolTestSupport", "zo"], path: "Tests/ZOTests"),
+        .testTarget(name: "TokenizeTests", dependencies: ["RuntimeCLI", "TokenizeCore", "Runtime", "ToolTestSupport", "tokenize"],
                     path: "Tests/TokenizeTests"),
-        .testTarget(name: "LokiTests", dependencies: ["LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),
+        .testTarget(name: "LokiTests", dependencies: ["RuntimeCLI", "LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -11,6 +11,7 @@ import CBLAS
 import Foundation
 import BenchSupport
 import Runtime
+import RuntimeCLI
 
 let (threads, only) = benchArguments(program: "runtime-bench", sections: ["matmul", "mlp", "jsonl"])
 

@@ -4,6 +4,7 @@ import Foundation
 import XCTest
 import ToolTestSupport
 import Runtime
+import RuntimeCLI
 
 final class LMInfiniteToolTests: XCTestCase {
     override func setUpWithError() throws {

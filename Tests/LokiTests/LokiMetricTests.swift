@@ -4,6 +4,7 @@ import Foundation
 import XCTest
 import ToolTestSupport
 import Runtime
+import RuntimeCLI
 @testable import LokiCore
 
 func writeFile(_ dir: String, _ name: String, _ text: String) -> String {

@@ -1,5 +1,8 @@
 // PNG line plots: tick choice, rendering size and content, series with gaps, lines off the canvas.
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import XCTest
 @testable import Runtime
 
@@ -40,5 +43,40 @@ final class PlotTests: XCTestCase {
         off.yRange = 0...1
         off.xRange = 0...1
         _ = off.render()
+    }
+
+    func testLegendOutsideReferencesDashedAndSVG() throws {
+        let a: [(x: Double, y: Double)] = (0..<5).map { (Double($0), 0.5 + 0.1 * Double($0)) }
+        var plot = LinePlot(title: "acc", xLabel: "steps", yLabel: "accuracy",
+                            series: [PlotSeries(name: "zo-sgd", points: a), PlotSeries(name: "same", points: a)])
+        plot.references = [(y: 0.6, label: "zero-shot")]
+        let shapes = plot.shapes()
+        // Every series point lies left of every legend entry.
+        var dataRight = -Double.infinity, legendLeft = Double.infinity
+        for s in shapes {
+            if case let .line(points, color, _, _) = s, color == LinePlot.palette[0] || color == LinePlot.palette[1] {
+                if points.count == 5 { dataRight = max(dataRight, points.map(\.0).max()!) }
+            }
+            if case let .text(t, x, _, _, _, _) = s, t == "zo-sgd" || t == "same" { legendLeft = min(legendLeft, x) }
+        }
+        XCTAssertLessThan(dataRight, legendLeft)
+        // Coinciding series differ in dash pattern and marker; the reference is dashed grey.
+        XCTAssertNotEqual(LinePlot.style(0).dash, LinePlot.style(1).dash)
+        XCTAssertNotEqual(LinePlot.style(0).marker, LinePlot.style(1).marker)
+        XCTAssertTrue(shapes.contains { if case let .line(_, c, _, d) = $0 { return c == LinePlot.referenceColor && !d.isEmpty }; return false })
+        XCTAssertFalse(LinePlot.palette.contains { $0 == LinePlot.referenceColor })
+        // Five points each: a marker on every point.
+        XCTAssertGreaterThanOrEqual(shapes.filter { if case .marker = $0 { return true }; return false }.count, 10)
+        // The SVG is well-formed XML with one polyline per series, reference and grid line.
+        let svg = plot.svg()
+        let parser = XMLParser(data: Data(svg.utf8))
+        XCTAssertTrue(parser.parse(), "SVG is not well-formed: \(String(describing: parser.parserError))")
+        XCTAssertTrue(svg.contains(">zero-shot</text>") && svg.contains("stroke-dasharray"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plot-svg-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try plot.write(to: dir + "/p.png")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/p.svg"))
+        XCTAssertEqual(try Image(contentsOf: dir + "/p.png"), plot.render())
     }
 }

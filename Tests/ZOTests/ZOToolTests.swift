@@ -5,6 +5,7 @@ import Foundation
 import XCTest
 import ToolTestSupport
 import Runtime
+import RuntimeCLI
 
 final class ZOToolTests: XCTestCase {
     override func setUpWithError() throws {

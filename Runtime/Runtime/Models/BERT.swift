@@ -171,7 +171,7 @@ public final class BERTModel: Module, Backbone {
         return out
     }
 
-    /// Last hidden states [B, T, H] of right-padded token sequences.
+    /// Last hidden states [B, T, C] of right-padded token sequences.
     public func callAsFunction(_ batch: TokenBatch) -> Tensor { hidden(batch) }
 
     /// tanh(dense(h[:, 0])) when the checkpoint has a pooler.

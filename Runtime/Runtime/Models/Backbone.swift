@@ -5,8 +5,8 @@
 // whose checkpoint has one), and named parameters for LoRA, freezing and optimizers. Everything is
 // differentiable (reverse mode) and carries forward-mode tangents.
 //
-// Dimension letters: B batch, T tokens, P prefix tokens, H hidden width, E embedding width (H except
-// for DeBERTa's embedding_size), V vocabulary, Hkv key/value heads, D head width, L layers.
+// Dimension letters (ARCHITECTURE.md): B batch, T tokens, P prefix tokens, C model width, E embedding
+// width (C except for DeBERTa's embedding_size), V vocabulary, H heads, Hkv key/value heads, D head size.
 
 public enum BackboneKind: String, Sendable { case encoder, decoder }
 
@@ -93,7 +93,7 @@ public struct BackboneInput {
 }
 
 public struct BackboneOutput {
-    /// [B, T, H]: the encoder's last layer, or the decoder's final normalized states.
+    /// [B, T, C]: the encoder's last layer, or the decoder's final normalized states.
     public var lastHidden: Tensor
     /// With outputHiddenStates: L + 1 entries as Hugging Face returns them (the embeddings' output,
     /// then each layer's; a decoder's last entry is normalized).
@@ -111,9 +111,9 @@ public protocol Backbone: Module {
     func callAsFunction(_ input: BackboneInput) -> BackboneOutput
     /// Whether `lmLogits` is available: a decoder's LM head, or an encoder checkpoint's MLM head.
     var hasLMHead: Bool { get }
-    /// Vocabulary logits from final hidden states: [..., H] → [..., V].
+    /// Vocabulary logits from final hidden states: [..., C] → [..., V].
     func lmLogits(_ hidden: Tensor) -> Tensor
-    /// Logits of a few vocabulary entries only: [..., H] → [..., rows.count].
+    /// Logits of a few vocabulary entries only: [..., C] → [..., rows.count].
     func lmLogits(_ hidden: Tensor, rows: [Int]) -> Tensor
 }
 

@@ -48,7 +48,7 @@ final class DeBERTaLayer: Module {
         placed(at: w)
     }
 
-    /// x [B, T, H] → (output [B, T, H], this layer's keys/values when captured).
+    /// x [B, T, C] → (output [B, T, C], this layer's keys/values when captured).
     /// rel: the relative embeddings [2S, H] (nil without relative attention); index: δ [T·(P+T)].
     func callAsFunction(_ x: Tensor, padding: [[Bool]]?, prefix: LayerKeyValues?, rel: Tensor?, index: [Int],
                         capture: Bool) -> (Tensor, LayerKeyValues?) {

@@ -182,7 +182,7 @@ public final class LLaMAModel: Module {
 
     public var layers: [LLaMADecoderLayer] { model.layers }
 
-    /// Logits for a few vocabulary entries only: hidden [B, T, H] (final normalized states, from
+    /// Logits for a few vocabulary entries only: hidden [B, T, C] (final normalized states, from
     /// `logits: .none`) → [B, T, rows.count]. Label-word scoring needs no full output projection.
     public func logits(hidden: Tensor, rows: [Int]) -> Tensor { lmLogits(hidden, rows: rows) }
 

@@ -12,9 +12,9 @@ public enum PoolingMode: String, Sendable, CaseIterable {
     case meanSqrtLen = "mean_sqrt_len"
 }
 
-/// hidden: [B, T, H]; mask: [B][T] (false at padding) → [B, H].
+/// hidden: [B, T, C]; mask: [B][T] (false at padding) → [B, C].
 public func pool(_ hidden: Tensor, mask: [[Bool]], mode: PoolingMode) -> Tensor {
-    precondition(hidden.rank == 3 && mask.count == hidden.shape[0], "pool: hidden [B, T, H] and mask [B][T]")
+    precondition(hidden.rank == 3 && mask.count == hidden.shape[0], "pool: hidden [B, T, C] and mask [B][T]")
     let (b, t, h) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
     let m = Tensor(shape: [b, t, 1], scalars: mask.flatMap { row in (0..<t).map { row[$0] ? Float(1) : 0 } })
     switch mode {

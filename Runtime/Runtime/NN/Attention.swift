@@ -12,7 +12,6 @@
 //   S = scale·Q Kᵀ + bias,  P = softmax(S masked),  O = P V
 // Backward: dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = scale·dS K, dK = scale·dSᵀ Q,
 // dBias = dS (summed over the batch when the bias is shared).
-import CBLAS
 
 public struct AttentionMask {
     public var causal: Bool
@@ -28,51 +27,6 @@ public struct AttentionMask {
         self.queryOffset = queryOffset
         self.keyPadding = keyPadding
         self.window = window
-    }
-}
-
-/// C = op(A)·op(B) (+ beta·C) with explicit leading dimensions (row-major): kernels that read
-/// interleaved layouts (heads inside rows) without copying call this directly.
-///
-/// Products split into tiles of at most 256 rows × 384 columns (decided by the shapes alone), each a
-/// single-threaded BLAS call, the tiles spread over the runtime's threads: every output element is
-/// computed the same way for any thread count. One-row products (decoding) are matrix-vector
-/// products split into fixed 1,024-column chunks.
-public func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
-                 _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, alpha: Float = 1, beta: Float = 0) {
-    guard m > 0 && n > 0 else { return }
-    if k == 0 {
-        for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
-        return
-    }
-    if m == 1 && !transA {
-        // y = op(B)ᵀ a: B [K, N] → Trans over [K, cols]; B [N, K] (transB) → NoTrans over [rows, K].
-        let chunk = 1024, chunks = (n + chunk - 1) / chunk
-        parallelFor(chunks, grain: max(1, (1 << 18) / max(chunk * k, 1))) { range in
-            for t in range {
-                let j0 = t * chunk, w = min(chunk, n - j0)
-                if transB {
-                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(w), Int32(k), alpha, b + j0 * ldb, Int32(ldb), a, 1, beta, c + j0, 1)
-                } else {
-                    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(w), alpha, b + j0, Int32(ldb), a, 1, beta, c + j0, 1)
-                }
-            }
-        }
-        return
-    }
-    let tm = 256, tn = 384
-    let mt = (m + tm - 1) / tm, nt = (n + tn - 1) / tn
-    parallelFor(mt * nt, grain: max(1, (1 << 20) / max(min(m, tm) * min(n, tn) * k, 1))) { range in
-        for t in range {
-            let i0 = (t / nt) * tm, j0 = (t % nt) * tn
-            let rows = min(tm, m - i0), cols = min(tn, n - j0)
-            let ap = transA ? a + i0 : a + i0 * lda
-            let bp = transB ? b + j0 * ldb : b + j0
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(rows), Int32(cols), Int32(k), alpha, ap, Int32(lda), bp, Int32(ldb), beta,
-                        c + i0 * ldc + j0, Int32(ldc))
-        }
     }
 }
 

@@ -3,6 +3,7 @@
 // side by side on the threads); the runner still cuts a window short when input pauses. A record
 // without the text field (or with a non-string) fails alone.
 import Runtime
+import RuntimeCLI
 
 public func embedRecords(_ runner: JSONLRunner, encoder: SentenceEncoder, field: String, outField: String,
                          batchSize: Int) -> Int32 {

@@ -3,6 +3,7 @@ import ArgumentParser
 import EmbedCore
 import Foundation
 import Runtime
+import RuntimeCLI
 
 struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,8 @@ struct Embed: ParsableCommand {
 
         Example:
           embed --model data/models/all-MiniLM-L6-v2 < sentences.jsonl > embedded.jsonl
-        """)
+        """,
+        version: BuildInfo.text(program: "embed"))
 
     @Option(help: "A model directory (config.json, model.safetensors, tokenizer.json; modules.json if sentence-transformers) or a .gguf file.")
     var model: String

@@ -2,6 +2,7 @@
 // experiments, and loading a model with its tokenizer.
 import Foundation
 import Runtime
+import RuntimeCLI
 
 /// A model (directory or GGUF file) and its tokenizer: a LLaMA-family decoder, whose attention
 /// LM-Infinite replaces.

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import LMInfiniteCore
 import Runtime
+import RuntimeCLI
 
 struct LMInfinite: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +20,7 @@ struct LMInfinite: ParsableCommand {
         so memory and the float32 RoPE phase error stay bounded however long the sequence (--top-k is \
         the exception: choosing middle tokens needs every key).
         """,
+        version: BuildInfo.text(program: "lm-infinite"),
         subcommands: [Generate.self, Score.self, PasskeyCommand.self, Perplexity.self, Train.self])
 }
 
@@ -198,7 +200,7 @@ struct Perplexity: ParsableCommand {
         }
         if let plot {
             let trained = m.local ?? model.config.maxPositionEmbeddings
-            try perplexityPlot(curves, bucket: b, trainedLength: trained, title: title).render().writePNG(to: plot)
+            try perplexityPlot(curves, bucket: b, trainedLength: trained, title: title).write(to: plot)
         }
     }
 }

@@ -9,6 +9,7 @@
 // only costs the cache (a note on stderr), never the run.
 import Foundation
 import Runtime
+import RuntimeCLI
 
 public struct ObservedDistances {
     /// The label space, N names.

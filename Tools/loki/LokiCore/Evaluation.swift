@@ -4,6 +4,7 @@
 // whether the gold class was observed.
 import Foundation
 import Runtime
+import RuntimeCLI
 
 public struct EvalGroup: Equatable {
     public var count = 0

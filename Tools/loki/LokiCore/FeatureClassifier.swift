@@ -9,6 +9,7 @@
 // written to a temporary directory and renamed into place.
 import Foundation
 import Runtime
+import RuntimeCLI
 
 public enum TrainingLoss: String, CaseIterable, Sendable {
     case crossEntropy = "cross-entropy", loki

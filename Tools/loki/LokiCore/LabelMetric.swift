@@ -6,6 +6,7 @@
 // distances between any two classes (`distance`). Files are read by MetricFiles.swift.
 import Foundation
 import Runtime
+import RuntimeCLI
 
 public protocol LabelMetric: AnyObject {
     /// The label space: N class names, in the metric's order.

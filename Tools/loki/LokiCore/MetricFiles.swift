@@ -12,6 +12,7 @@
 // A text file is a matrix when it has exactly one row of numbers per header name; otherwise edges.
 import Foundation
 import Runtime
+import RuntimeCLI
 
 public enum MetricFiles {
     /// Loads the metric `spec` describes; every problem is a LoadError naming the file.

@@ -3,6 +3,7 @@
 // distances). Records are predicted a batch at a time (one GEMM per batch); a record whose
 // probabilities cannot be read fails alone.
 import Runtime
+import RuntimeCLI
 
 public struct PredictOptions {
     public var outField = "prediction"

@@ -6,6 +6,7 @@
 import CBLAS
 import Foundation
 import Runtime
+import RuntimeCLI
 
 public final class ZeroShotClassifier {
     public let classNames: [String]

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import LokiCore
 import Runtime
+import RuntimeCLI
 
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(

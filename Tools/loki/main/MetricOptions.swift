@@ -2,6 +2,7 @@
 import ArgumentParser
 import LokiCore
 import Runtime
+import RuntimeCLI
 
 extension MetricFormat: ExpressibleByArgument {}
 extension ClassNodes: ExpressibleByArgument {}

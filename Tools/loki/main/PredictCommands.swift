@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import LokiCore
 import Runtime
+import RuntimeCLI
 
 /// How records carry the model's output (shared by predict and eval).
 struct ProbabilityOptions: ParsableArguments {

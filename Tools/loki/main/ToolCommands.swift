@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import LokiCore
 import Runtime
+import RuntimeCLI
 
 struct ZeroShot: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import LokiCore
 import Runtime
+import RuntimeCLI
 
 struct Loki: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +24,7 @@ struct Loki: ParsableCommand {
             | loki predict --metric tree.tsv --observed seen.txt --top 3 \\
             | loki eval --metric tree.tsv --observed seen.txt --prediction-field prediction
         """,
+        version: BuildInfo.text(program: "loki"),
         subcommands: [Predict.self, Eval.self, ZeroShot.self, Select.self, Fit.self, Classify.self, Synth.self])
 }
 

@@ -2,6 +2,7 @@
 // with --decode, ids → text. Offsets are [start, end) in Unicode code points of the text, as Hugging
 // Face tokenizers report them (Python string indices).
 import Runtime
+import RuntimeCLI
 
 public struct TokenizeFields {
     public var text = "text", ids = "ids", tokens = "tokens", offsets = "offsets"

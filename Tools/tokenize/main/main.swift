@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Runtime
+import RuntimeCLI
 import TokenizeCore
 
 struct Tokenize: ParsableCommand {
@@ -18,7 +19,8 @@ struct Tokenize: ParsableCommand {
         Examples:
           tokenize --model data/models/all-MiniLM-L6-v2 --offsets < texts.jsonl
           tokenize --model data/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf < texts.jsonl | tokenize --decode --model ...
-        """)
+        """,
+        version: BuildInfo.text(program: "tokenize"))
 
     @Option(help: "tokenizer.json, a directory holding it, or a .gguf file.")
     var model: String

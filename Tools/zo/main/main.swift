@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Runtime
+import RuntimeCLI
 import ZOCore
 
 struct ZO: ParsableCommand {
@@ -16,6 +17,7 @@ struct ZO: ParsableCommand {
         trajectory (seed, projected gradient, learning rate per step) rebuilds the weights bit for bit \
         with `zo replay`.
         """,
+        version: BuildInfo.text(program: "zo"),
         subcommands: [Train.self, Replay.self, Eval.self, Report.self])
 }
 
@@ -206,7 +208,7 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Summarize runs: a Markdown table (best and last dev accuracy, steps, CPU time) and a PNG plot of dev accuracy.")
     @Argument(help: "Run directories (each with log.jsonl), as NAME=DIR or DIR.") var runs: [String]
-    @Option(help: "Plot file (PNG).") var plot: String?
+    @Option(help: "Plot file (PNG; an SVG is written beside it).") var plot: String?
     @Option(help: "Plot against: steps or cpu (CPU seconds).") var x = "cpu"
     @Option(help: "Reference lines (NAME=ACCURACY), e.g. zero-shot=0.51.") var reference: [String] = []
     @Option(help: "Plot title.") var title = "dev accuracy"
@@ -233,13 +235,12 @@ struct Report: ParsableCommand {
             series.append(PlotSeries(name: name, points: evals.map { (x == "steps" ? $0.step : $0.cpu / 60, $0.acc) }))
         }
         guard let plot else { return }
-        let maxX = series.flatMap(\.points).map(\.x).max() ?? 1
+        var chart = LinePlot(title: title, xLabel: x == "steps" ? "steps" : "CPU minutes", yLabel: "dev accuracy", series: series)
         for r in reference {
             let p = r.split(separator: "=", maxSplits: 1)
-            if p.count == 2, let v = Double(p[1]) { series.append(PlotSeries(name: String(p[0]), points: [(0, v), (maxX, v)])) }
+            if p.count == 2, let v = Double(p[1]) { chart.references.append((y: v, label: String(p[0]))) }
         }
-        let chart = LinePlot(title: title, xLabel: x == "steps" ? "steps" : "CPU minutes", yLabel: "dev accuracy", series: series)
-        try chart.render().writePNG(to: plot)
+        try chart.write(to: plot)
     }
 }
 

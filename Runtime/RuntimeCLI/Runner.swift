@@ -15,6 +15,7 @@
 // output goes out in one write(2) as soon as it is ready; a batch is cut short when the input has no
 // complete line waiting, so interactive or slow producers see their results without delay.
 // Inputs, stdin, stdout and stderr are injectable, so tests run the whole thing in-process.
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,6 +1,7 @@
 // The options every program shares, as ArgumentParser groups: `@OptionGroup var common: CommonOptions`
 // (threads, seed, batch size, progress) and `@OptionGroup var io: IOOptions` (input files, --rejects).
 // Invalid values throw ValidationError, which ArgumentParser reports with the usage and exit 64.
+import Runtime
 import ArgumentParser
 #if canImport(Glibc)
 import Glibc

@@ -3,6 +3,7 @@
 // 0 all records done; 1 some records failed (each reported as program:FILE:LINE: message, the run
 // went on); 2 a model, data file or input could not be loaded or read; 64 a usage error (EX_USAGE:
 // ArgumentParser's ValidationError already exits with it). A closed downstream pipe is not an error.
+import Runtime
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -5,6 +5,7 @@
 // when every input is a regular file. Shown when stderr is a terminal or --progress is given, never
 // with --quiet. `format` is a pure function so tests can check the text. Named ProgressMeter because
 // Foundation already has a `Progress`.
+import Runtime
 import Foundation
 
 public final class ProgressMeter {

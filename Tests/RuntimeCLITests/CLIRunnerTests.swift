@@ -2,7 +2,9 @@
 // lines (messages with file:line, status 1, rejects verbatim, order kept), stdin as "-", a missing
 // input (status 2), a closed downstream pipe (quiet, status 0), batching and a thrown LoadError.
 import XCTest
-@testable import Runtime
+@testable import RuntimeCLI
+import Runtime
+import RuntimeCLI
 
 final class CLIRunnerTests: XCTestCase {
     var dir: URL!

@@ -52,7 +52,7 @@ public final class JSONLWriter {
         JSONLWriter.writeAll(fd, bytes)
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Status {
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Status {
         guard var p = bytes.baseAddress else { return .ok }
         var left = bytes.count
         while left > 0 {

@@ -1,6 +1,8 @@
 // The batch pattern most programs share: read each record's input (a record whose input is missing or
 // malformed fails alone), compute on the good ones together, write each output back into its record.
 
+import Runtime
+
 extension JSONLRunner {
     /// Runs `compute` once per batch on the inputs `read` extracted; `write` stores output k into the
     /// k-th good record. An error thrown by `compute` fails the whole batch's good records with that
