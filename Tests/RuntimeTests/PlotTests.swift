@@ -60,6 +60,7 @@ final class PlotTests: XCTestCase {
             if case let .text(t, x, _, _, _, _) = s, t == "zo-sgd" || t == "same" { legendLeft = min(legendLeft, x) }
         }
         XCTAssertLessThan(dataRight, legendLeft)
+        XCTAssertEqual(plot.legendLabels(tolerance: 1e-6), ["zo-sgd", "same (= zo-sgd)"])
         // Coinciding series differ in dash pattern and marker; the reference is dashed grey.
         XCTAssertNotEqual(LinePlot.style(0).dash, LinePlot.style(1).dash)
         XCTAssertNotEqual(LinePlot.style(0).marker, LinePlot.style(1).marker)

@@ -5,7 +5,7 @@ SMALL    = data/models/small-shakespeare
 LMRES    = results/lm-infinite
 SHAKES   = data/tinyshakespeare/input.txt
 
-.PHONY: lm-infinite-small exp-lm-infinite-small exp-lm-infinite-smollm2 exp-lm-infinite-passkey
+.PHONY: lm-infinite-small exp-lm-infinite-small exp-lm-infinite-smollm2 exp-lm-infinite-passkey exp-lm-infinite-plots
 
 # A 3M-parameter byte-level LLaMA (4 layers, context 256) trained here on tinyshakespeare (~25 min on
 # 2 cores); checked against transformers when the reference environment exists.
@@ -31,6 +31,13 @@ exp-lm-infinite-smollm2: build models
 	$(BINDIR)/lm-infinite perplexity --model $(SMOLGGUF) --text $(SHAKES) --max-length 32768 --bucket 1024 --documents 1 --progress \
 	  --modes lambda,vanilla,streaming --with-g0 --plot $(LMRES)/smollm2-nll.png \
 	  --title "SmolLM2-135M (trained on 8192 tokens): NLL by position, Shakespeare" > $(LMRES)/smollm2-nll.jsonl
+
+# The two NLL plots again (PNG and SVG) from the committed rows, without rescoring.
+exp-lm-infinite-plots: build
+	$(BINDIR)/lm-infinite plot $(LMRES)/small-nll.jsonl --plot $(LMRES)/small-nll.png --trained-length 256 \
+	  --title "3M byte-level LLaMA (trained on 256 tokens): NLL by position, 26 held-out stretches"
+	$(BINDIR)/lm-infinite plot $(LMRES)/smollm2-nll.jsonl --plot $(LMRES)/smollm2-nll.png --trained-length 8192 \
+	  --title "SmolLM2-135M (trained on 8192 tokens): NLL by position, Shakespeare"
 
 # Passkey retrieval by prompt length and mode (the reference's prompts), SmolLM2. Prompts of 2,048
 # and 4,096 tokens fit the trained length (8,192), where the three modes attend to the same tokens, so

@@ -62,8 +62,13 @@ public struct LinePlot: Sendable {
             let pad = (yr.upperBound - yr.lowerBound) * 0.05
             yr = (yr.lowerBound - pad)...(yr.upperBound + pad)
         }
+        if xRange == nil {  // room for the markers of the first and last points
+            let pad = (xr.upperBound - xr.lowerBound) * 0.015
+            xr = (xr.lowerBound - pad)...(xr.upperBound + pad)
+        }
         // The legend sits right of the plot area.
-        let legendWidth = series.isEmpty ? 0 : (series.map(\.name.count).max() ?? 0) * PlotFont.width + 56
+        let labels = legendLabels(tolerance: 1e-3 * (yr.upperBound - yr.lowerBound))
+        let legendWidth = series.isEmpty ? 0 : (labels.map(\.count).max() ?? 0) * PlotFont.width + 56
         let (left, right, top, bottom) = (88.0, Double(width - 24 - legendWidth), 44.0, Double(height - 64))
         func px(_ x: Double) -> Double { left + (x - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * (right - left) }
         func py(_ y: Double) -> Double { bottom - (y - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * (bottom - top) }
@@ -120,15 +125,27 @@ public struct LinePlot: Sendable {
         out.append(.unclip)
         if !series.isEmpty {
             let lx = right + 16
-            for (i, s) in series.enumerated() {
+            for i in series.indices {
                 let st = LinePlot.style(i)
                 let y = top + 8 + Double(i * (PlotFont.height + 6)) + Double(PlotFont.height) / 2
                 out.append(.line([(lx, y), (lx + 34, y)], st.color, width: 2, dash: st.dash))
                 out.append(.marker(st.marker, x: lx + 17, y: y, color: st.color))
-                out.append(.text(s.name, x: lx + 42, y: y - Double(PlotFont.height) / 2, anchor: .start, vertical: false, color: black))
+                out.append(.text(labels[i], x: lx + 42, y: y - Double(PlotFont.height) / 2, anchor: .start, vertical: false, color: black))
             }
         }
         return out
+    }
+
+    /// Legend entries: a series whose points coincide with an earlier one's (within `tolerance` in y)
+    /// says so, since one line then hides the other.
+    func legendLabels(tolerance: Double) -> [String] {
+        series.enumerated().map { j, s in
+            let twin = series[..<j].first { t in
+                t.points.count == s.points.count && !s.points.isEmpty
+                    && zip(t.points, s.points).allSatisfy { $0.x == $1.x && (abs($0.y - $1.y) <= tolerance || ($0.y.isNaN && $1.y.isNaN)) }
+            }
+            return twin.map { "\(s.name) (= \($0.name))" } ?? s.name
+        }
     }
 
     /// The plot as an RGB image.

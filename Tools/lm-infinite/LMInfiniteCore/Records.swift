@@ -132,14 +132,48 @@ public func perplexityCurves(model: LLaMAModel, tokenizer: Tokenizer, text: Stri
 }
 
 /// The curves as a PNG line plot (NLL against position, one line per mode).
-public func perplexityPlot(_ curves: [(mode: String, result: ScoreResult)], bucket: Int, trainedLength: Int, title: String) -> LinePlot {
-    let series = curves.map { c in
-        PlotSeries(name: c.mode, points: c.result.buckets.enumerated().map { (x: Double($0.offset * bucket + bucket / 2), y: $0.element) })
+/// One mode's NLL by position bucket: bucket centres, mean NLL and token count per bucket.
+public struct NLLCurve {
+    public var mode: String
+    public var points: [(x: Double, nll: Double, count: Int)]
+    public init(mode: String, points: [(x: Double, nll: Double, count: Int)]) {
+        self.mode = mode
+        self.points = points
     }
+    /// The count-weighted mean NLL over the whole curve.
+    public var mean: Double {
+        let n = points.reduce(0) { $0 + $1.count }
+        return n == 0 ? .nan : points.reduce(0.0) { $0 + $1.nll * Double($1.count) } / Double(n)
+    }
+}
+
+/// Curves of `perplexity`'s results.
+public func nllCurves(_ curves: [(mode: String, result: ScoreResult)], bucket: Int) -> [NLLCurve] {
+    curves.map { c in
+        NLLCurve(mode: c.mode, points: c.result.buckets.enumerated().compactMap { k, v in
+            c.result.bucketCounts[k] > 0 ? (x: Double(k * bucket + bucket / 2), nll: v, count: c.result.bucketCounts[k]) : nil
+        })
+    }
+}
+
+/// Curves of `perplexity`'s JSONL rows ({"mode", "from", "to", "nll", "count"}), modes in first-seen order.
+public func nllCurves(rows: [Record]) throws -> [NLLCurve] {
+    var order: [String] = [], byMode: [String: NLLCurve] = [:]
+    for r in rows {
+        let mode = try r.string("mode")
+        if byMode[mode] == nil { order.append(mode); byMode[mode] = NLLCurve(mode: mode, points: []) }
+        let x = (Double(try r.int("from")) + Double(try r.int("to"))) / 2
+        byMode[mode]!.points.append((x: x, nll: try r.double("nll"), count: try r.int("count")))
+    }
+    return order.map { byMode[$0]! }
+}
+
+public func perplexityPlot(_ curves: [NLLCurve], trainedLength: Int, title: String) -> LinePlot {
+    let series = curves.map { c in PlotSeries(name: c.mode, points: c.points.map { (x: $0.x, y: $0.nll) }) }
     var plot = LinePlot(title: title, xLabel: "position (tokens)", yLabel: "NLL per token (nats)", series: series)
     plot.markers = [(Double(trainedLength), "trained length \(trainedLength)")]
     let ys = series.flatMap(\.points).map(\.y).filter(\.isFinite)
-    if let lo = ys.min(), let inLength = curves.first(where: { $0.mode.hasPrefix("lambda") })?.result.nll, inLength.isFinite {
+    if let lo = ys.min(), let inLength = curves.first(where: { $0.mode.hasPrefix("lambda") })?.mean, inLength.isFinite {
         // Keep the interesting range readable when vanilla explodes.
         plot.yRange = (max(0, lo - 0.2))...(max(lo + 1, min(ys.max() ?? lo + 1, inLength * 6)))
     }

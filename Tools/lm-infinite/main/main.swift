@@ -21,7 +21,7 @@ struct LMInfinite: ParsableCommand {
         the exception: choosing middle tokens needs every key).
         """,
         version: BuildInfo.text(program: "lm-infinite"),
-        subcommands: [Generate.self, Score.self, PasskeyCommand.self, Perplexity.self, Train.self])
+        subcommands: [Generate.self, Score.self, PasskeyCommand.self, Perplexity.self, Plot.self, Train.self])
 }
 
 struct ModelOptions: ParsableArguments {
@@ -200,8 +200,26 @@ struct Perplexity: ParsableCommand {
         }
         if let plot {
             let trained = m.local ?? model.config.maxPositionEmbeddings
-            try perplexityPlot(curves, bucket: b, trainedLength: trained, title: title).write(to: plot)
+            try perplexityPlot(nllCurves(curves, bucket: b), trainedLength: trained, title: title).write(to: plot)
         }
+    }
+}
+
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw perplexity's JSONL rows (NLL by position bucket per mode) as a plot, PNG and SVG, without rescoring.")
+    @Argument(help: "perplexity's output (JSONL).") var rows: String
+    @Option(help: "The plot (PNG; an SVG is written beside it).") var plot: String
+    @Option(help: "Where to draw the trained-length line (the model's trained context).") var trainedLength: Int
+    @Option(help: "Plot title.") var title = "NLL by position"
+
+    func run() throws {
+        guard let text = try? String(contentsOfFile: rows, encoding: .utf8) else { fatalLoad(program: "lm-infinite", path: rows, problem: "cannot read") }
+        let curves: [NLLCurve]
+        do { curves = try nllCurves(rows: text.split(separator: "\n").map { try Record(parsing: String($0)) }) } catch {
+            fatalLoad(program: "lm-infinite", path: rows, problem: "not perplexity's rows: \(error)")
+        }
+        try perplexityPlot(curves, trainedLength: trainedLength, title: title).write(to: plot)
     }
 }
 
