@@ -106,7 +106,7 @@ demo: deps build models
 	@echo "== lm-infinite: SmolLM2 generating with Λ-shaped attention and a bounded cache =="
 	echo '{"prompt":"The three laws of robotics are"}' | $(BINDIR)/lm-infinite generate --model $(SMOLGGUF) --max-tokens 40 --quiet
 	@echo "== zo: 20 MeZO steps on all-MiniLM-L6-v2 + head (SST-2), then the weights rebuilt from the trajectory alone =="
-	$(BINDIR)/zo train --model $(MINILM) $(SST2) --train-count 64 --dev-count 32 --steps 20 --lr 1e-4 --eval-every 0 --quiet --out .build/zo-demo
+	$(BINDIR)/zo train --model $(MINILM) $(SST2) --train-count 64 --dev-count 32 --steps 20 --lr 1e-4 --eval-every 0 --quiet --overwrite --out .build/zo-demo
 	tail -1 .build/zo-demo/log.jsonl
 	$(BINDIR)/zo replay --base $(MINILM) --log .build/zo-demo/trajectory.jsonl --out .build/zo-demo-replay
 	cmp .build/zo-demo/trained.safetensors .build/zo-demo-replay/trained.safetensors && echo "replayed weights: identical ($$(wc -c < .build/zo-demo/trajectory.jsonl) bytes of trajectory)"

@@ -66,12 +66,36 @@ public struct CommonOptions: ParsableArguments {
     public func showsProgress(errorFD: Int32 = STDERR_FILENO) -> Bool { run.showsProgress(errorFD: errorFD) }
 }
 
+/// What a bad record (not JSON, missing or mistyped field, too long, failed) does to the run.
+public enum ErrorMode: String, ExpressibleByArgument, CaseIterable, Sendable {
+    /// Reported on stderr, left out of the output; exit status 1 at the end.
+    case skip
+    /// Reported, and the run stops there; exit status 1.
+    case fail
+    /// Reported, and written through with an error field, so lines out match lines in; exit status 0.
+    case pass
+}
+
 public struct IOOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("JSONL input files, read in order; '-' is stdin.", valueName: "file"))
+    @Argument(help: ArgumentHelp("JSONL input files, read in order; '-' is stdin. One that cannot be opened is reported and skipped (exit status 1).", valueName: "file"))
     public var inputs: [String] = ["-"]
 
-    @Option(help: ArgumentHelp("Write every failed input line, verbatim, to this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Append every failed input line, verbatim, to this file (one write per line, so several processes can share it; %p in the name becomes the process id).", valueName: "file"))
     public var rejects: String?
 
+    @Option(help: ArgumentHelp("A bad record: skip (report it and leave it out; exit 1 at the end), fail (stop at the first; exit 1), pass (write it through with --error-field; exit 0).", valueName: "mode"))
+    public var onError: ErrorMode = .skip
+
+    @Option(help: ArgumentHelp("The field --on-error pass adds to a bad record: {\"message\", \"file\", \"line\"}; a line that is not a JSON object becomes {\"<field>\": ..., \"input\": \"<the line>\"}.", valueName: "name"))
+    public var errorField = "error"
+
+    @Option(help: ArgumentHelp("Longest input line accepted, in bytes; a longer record fails alone.", valueName: "bytes"))
+    public var maxRecordBytes = 16 << 20
+
     public init() {}
+
+    public func validate() throws {
+        if maxRecordBytes < 2 { throw ValidationError("--max-record-bytes must be at least 2 (got \(maxRecordBytes))") }
+        if errorField.isEmpty { throw ValidationError("--error-field must not be empty") }
+    }
 }

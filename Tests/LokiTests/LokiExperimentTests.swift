@@ -16,7 +16,7 @@ final class LokiExperimentTests: XCTestCase {
         let observed = grid.observed(lines: [1, 4, 7])
         let classes = grid.classes
         let position = Dictionary(uniqueKeysWithValues: observed.enumerated().map { ($1, $0) })
-        let train = grid.records(perClass: 200, sigma: 0.4, seed: 1).filter { position[try! $0.string("label")] != nil }
+        let train = try grid.records(perClass: 200, sigma: 0.4, seed: 1).filter { position[try! $0.string("label")] != nil }
         let x = Tensor(shape: [train.count, 2], scalars: train.flatMap { try! $0.floats("features") })
         let y = train.map { position[try! $0.string("label")]! }
         var options = FitOptions()
@@ -26,7 +26,7 @@ final class LokiExperimentTests: XCTestCase {
         let metric = EmbeddingMetric(classes: classes, embeddings: Tensor(shape: [100, 2], scalars: (0..<100).flatMap { [Float($0 / 10), Float($0 % 10)] }),
                                      kind: .euclidean)
         let distances = try ObservedDistances(metric: metric, observedNames: observed, observedPath: "")
-        let test = grid.records(perClass: 30, sigma: 0.4, seed: 2)
+        let test = try grid.records(perClass: 30, sigma: 0.4, seed: 2)
         let probs = model.probabilities(Tensor(shape: [test.count, 2], scalars: test.flatMap { try! $0.floats("features") }))
         let predictions = FrechetPredictor(distances).predict(probs.scalars, rows: test.count)
         let evaluation = LokiEvaluation(classCount: 100, observed: distances.observed)

@@ -1,6 +1,7 @@
 // JSONLRunner end to end, in-process: temp files for inputs, output, stderr and rejects; good and bad
-// lines (messages with file:line, status 1, rejects verbatim, order kept), stdin as "-", a missing
-// input (status 2), a closed downstream pipe (quiet, status 0), batching and a thrown LoadError.
+// lines (messages with file:line, status 1, rejects verbatim and appended, CRLF kept, order kept),
+// --on-error fail and pass, --max-record-bytes, stdin as "-", a missing input (reported, skipped,
+// status 1), a closed downstream pipe (quiet, status 0), batching and a thrown LoadError.
 import XCTest
 @testable import RuntimeCLI
 import Runtime
@@ -31,10 +32,12 @@ final class CLIRunnerTests: XCTestCase {
 
     /// Run with output and stderr going to files; returns (status, stdout, stderr).
     func run(inputs: [String], rejects: String? = nil, stdin: Int32 = STDIN_FILENO, batch: Int = 32,
+             onError: ErrorMode = .skip, maxRecordBytes: Int = 16 << 20,
              _ process: @escaping (inout Record) throws -> Void) -> (Int32, String, String) {
         let out = open(path("out"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         let err = open(path("err"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let runner = JSONLRunner(program: "demo", inputs: inputs, rejects: rejects, output: out, error: err, stdin: stdin)
+        let runner = JSONLRunner(program: "demo", inputs: inputs, rejects: rejects, onError: onError, maxRecordBytes: maxRecordBytes,
+                                 output: out, error: err, stdin: stdin)
         let status = runner.forEach(batchSize: batch, process)
         close(out)
         close(err)
@@ -57,6 +60,7 @@ final class CLIRunnerTests: XCTestCase {
             """)
         let b = try file("b.jsonl", "{\"id\":5,\"text\":\"five\",\"n\":1E2}\n{\"id\":6}\n")
         for batch in [1, 2, 32] {
+            try? FileManager.default.removeItem(atPath: path("rejects"))
             let (status, out, err) = run(inputs: [a, b], rejects: path("rejects"), batch: batch, Self.upper)
             XCTAssertEqual(status, 1)
             XCTAssertEqual(out, """
@@ -106,16 +110,44 @@ final class CLIRunnerTests: XCTestCase {
         XCTAssertEqual(err, "demo:<stdin>:1: missing field 'text'\n")
     }
 
-    func testMissingInputIsStatusTwoBeforeAnyOutput() throws {
+    func testMissingInputIsReportedAndSkipped() throws {
         let good = try file("good.jsonl", "{\"text\":\"x\"}\n")
         let missing = path("missing.jsonl")
-        let (status, out, err) = run(inputs: [good, missing], Self.upper)
-        XCTAssertEqual(status, 2)
-        XCTAssertEqual(out, "")
-        XCTAssertEqual(err, "demo: cannot read \(missing): No such file or directory\n")
+        let (status, out, err) = run(inputs: [missing, good], Self.upper)
+        XCTAssertEqual(status, 1)
+        XCTAssertEqual(out, "{\"text\":\"x\",\"upper\":\"X\"}\n")
+        XCTAssertEqual(err, "demo: cannot read \(missing): No such file or directory (skipped)\n")
         let (status2, _, err2) = run(inputs: [good], rejects: path("no/such/dir/rejects"), Self.upper)
         XCTAssertEqual(status2, 2)
         XCTAssertEqual(err2, "demo: cannot write rejects file \(path("no/such/dir/rejects")): No such file or directory\n")
+    }
+
+    func testOnErrorFailPassAndLongRecords() throws {
+        let input = try file("in.jsonl", "{\"text\":\"a\"}\n{\"id\":2}\nnot json\r\n{\"text\":\"\(String(repeating: "z", count: 100))\"}\n{\"text\":\"b\"}\n")
+        // fail: the records before the first bad one, then stop.
+        let (s1, out1, err1) = run(inputs: [input], rejects: path("r1"), onError: .fail, Self.upper)
+        XCTAssertEqual(s1, 1)
+        XCTAssertEqual(out1, "{\"text\":\"a\",\"upper\":\"A\"}\n")
+        XCTAssertEqual(err1, "demo:\(input):2: missing field 'text'\n")
+        // pass: lines out match lines in; the bad ones carry the error; exit 0; CRLF kept in the rejects.
+        let (s2, out2, _) = run(inputs: [input], rejects: path("r2"), onError: .pass, maxRecordBytes: 64, Self.upper)
+        XCTAssertEqual(s2, 0)
+        let lines = out2.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 5)
+        XCTAssertEqual(lines[1], "{\"id\":2,\"error\":{\"message\":\"missing field 'text'\",\"file\":\"\(input)\",\"line\":2}}")
+        XCTAssertEqual(lines[2], "{\"input\":\"not json\",\"error\":{\"message\":\"expected a JSON object at byte 1\",\"file\":\"\(input)\",\"line\":3}}")
+        XCTAssertTrue(lines[3].contains("longer than --max-record-bytes 64"), lines[3])
+        XCTAssertEqual(lines[4], "{\"text\":\"b\",\"upper\":\"B\"}")
+        XCTAssertEqual(contents(path("r2")), "{\"id\":2}\nnot json\r\n{\"text\":\"\(String(repeating: "z", count: 100))\"}\n")
+    }
+
+    func testRejectsAreAppendedAndTakeTheProcessId() throws {
+        let input = try file("in.jsonl", "{\"id\":1}\n")
+        _ = run(inputs: [input], rejects: path("shared"), Self.upper)
+        _ = run(inputs: [input], rejects: path("shared"), Self.upper)
+        XCTAssertEqual(contents(path("shared")), "{\"id\":1}\n{\"id\":1}\n")
+        _ = run(inputs: [input], rejects: path("r-%p"), Self.upper)
+        XCTAssertEqual(contents(path("r-\(getpid())")), "{\"id\":1}\n")
     }
 
     func testClosedPipeEndsQuietly() throws {

@@ -92,7 +92,7 @@ final class EstimatorTests: XCTestCase {
         XCTAssertEqual(Double(l.tangent!.item()), exact, accuracy: 1e-3 * max(1, abs(exact)))
     }
 
-    func testEveryZOOptimizerDescendsOnAQuadratic() {
+    func testEveryZOOptimizerDescendsOnAQuadratic() throws {
         for opt in ZOOptimizer.allCases {
             let task = QuadraticTask(d: 50)
             var options = TrainOptions()
@@ -103,7 +103,7 @@ final class EstimatorTests: XCTestCase {
             let trainer = Trainer(task: task, options: options)
             let start = task.loss([]).item()
             let dummy = [Example(text: "", label: 0)]
-            trainer.run(train: dummy, dev: []) { _ in }
+            try trainer.run(train: dummy, dev: []) { _, _ in }
             let end = withoutGrad { task.loss([]) }.item()
             XCTAssertLessThan(end, start * 0.5, "\(opt.rawValue): \(start) → \(end)")
         }

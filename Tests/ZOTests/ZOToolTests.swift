@@ -87,6 +87,85 @@ final class ZOToolTests: XCTestCase {
         }
     }
 
+    /// kill -9 at five random moments, --resume each time: the same trajectory and weights, bit for bit,
+    /// as a run never interrupted, and the same log apart from its clock readings.
+    func testResumeAfterKillReachesTheSameWeights() throws {
+        let dir = try temporaryDirectory("zo-kill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args = ["train", "--model", Repo.minilm, "--train", Repo.path("data/sst2/train-3000.jsonl"),
+                    "--dev", Repo.path("data/sst2/dev.jsonl"), "--train-count", "32", "--dev-count", "8",
+                    "--optimizer", "zo-adam", "--lr", "1e-3", "--steps", "24", "--batch", "4", "--eval-every", "8",
+                    "--checkpoint-every", "3", "--threads", "1", "--quiet"]
+        let whole = try runTool("zo", args + ["--out", dir + "/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        var rng = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<5 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binaryDirectory() + "/zo")
+            p.arguments = args + ["--out", dir + "/killed", "--resume"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32.random(in: 300_000...2_500_000, using: &rng))
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            p.waitUntilExit()
+        }
+        let last = try runTool("zo", args + ["--out", dir + "/killed", "--resume"])
+        XCTAssertEqual(last.status, 0, last.stderr)
+        print("ZOToolTests: \(kills) of 5 runs killed before they finished")
+        for f in ["trained.safetensors", "trajectory.jsonl", "zo_model.json"] {
+            XCTAssertEqual(FileManager.default.contents(atPath: dir + "/whole/" + f), FileManager.default.contents(atPath: dir + "/killed/" + f), f)
+        }
+        func logWithoutClocks(_ d: String) throws -> [String] {
+            try String(contentsOfFile: d + "/log.jsonl", encoding: .utf8).split(separator: "\n").map { line in
+                var r = try Record(parsing: String(line))
+                r.remove("seconds")
+                r.remove("cpu_seconds")
+                return r.jsonText
+            }
+        }
+        XCTAssertEqual(try logWithoutClocks(dir + "/whole"), try logWithoutClocks(dir + "/killed"))
+        // Another run's --out is refused, --overwrite starts over.
+        let refused = try runTool("zo", args + ["--out", dir + "/whole"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("holds another run's files") && refused.stderr.contains("--resume"), refused.stderr)
+        let again = try runTool("zo", args + ["--out", dir + "/whole", "--overwrite"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/whole/trained.safetensors"),
+                       FileManager.default.contents(atPath: dir + "/killed/trained.safetensors"))
+    }
+
+    /// A learning rate that sends the loss to infinity stops the run with a message, not a trap, and
+    /// leaves the model of the last good step.
+    func testNonFiniteLossStopsWithTheLastGoodModel() throws {
+        let dir = try temporaryDirectory("zo-nan")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try runTool("zo", ["train", "--model", Repo.minilm, "--train", Repo.path("data/sst2/train-3000.jsonl"),
+                                   "--dev", Repo.path("data/sst2/dev.jsonl"), "--train-count", "16", "--dev-count", "4",
+                                   "--optimizer", "zo-sgd", "--lr", "1e30", "--steps", "5", "--batch", "4", "--quiet", "--out", dir])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("stopped at step"), r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/trained.safetensors"))
+        XCTAssertTrue(try String(contentsOfFile: dir + "/zo_model.json", encoding: .utf8).contains("stopped"))
+    }
+
+    func testReplayOfAnEditedTrajectoryIsAnError() throws {
+        let dir = try temporaryDirectory("zo-edit")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try runTool("zo", ["train", "--model", Repo.minilm, "--train", Repo.path("data/sst2/train-3000.jsonl"),
+                                   "--dev", Repo.path("data/sst2/dev.jsonl"), "--train-count", "16", "--dev-count", "4",
+                                   "--steps", "2", "--batch", "4", "--lr", "1e-4", "--quiet", "--out", dir + "/run"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = try String(contentsOfFile: dir + "/run/trajectory.jsonl", encoding: .utf8)
+        for (from, to) in [("\"seeds\"", "\"sedes\""), ("\"trained\"", "\"trainee\""), ("\"block\":0", "\"block\":99"), ("\"c\":[", "\"c\":[\"x\",")] {
+            try text.replacingOccurrences(of: from, with: to).write(toFile: dir + "/edited.jsonl", atomically: true, encoding: .utf8)
+            let rep = try runTool("zo", ["replay", "--base", Repo.minilm, "--log", dir + "/edited.jsonl", "--out", dir + "/rep"])
+            XCTAssertEqual(rep.status, 2, "\(from): \(rep.stderr)")
+            XCTAssertTrue(rep.stderr.contains("edited.jsonl:"), rep.stderr)
+        }
+    }
+
     func testUsageAndLoadErrors() throws {
         XCTAssertEqual(try runTool("zo", ["train", "--model", Repo.smollm2, "--train", "x", "--dev", "y", "--out", "/tmp/z", "--optimizer", "bogus"]).status, 64)
         let missing = try runTool("zo", ["eval", "--model", "/nonexistent", "--data", Repo.path("data/sst2/dev.jsonl")])

@@ -4,7 +4,7 @@
 # run: CPU seconds in the logs are then comparable, and the results are the same for any thread count.
 ZORES = results/zo
 ZORUNS = $(ZORES)/runs
-ZOTRAIN = $(BINDIR)/zo train $(SST2) --threads 1 --quiet
+ZOTRAIN = $(BINDIR)/zo train $(SST2) --threads 1 --quiet --resume
 
 .PHONY: exp-zo exp-zo-zero-shot exp-zo-long exp-zo-fo-adam exp-zo-smollm2 exp-zo-minilm exp-zo-report
 

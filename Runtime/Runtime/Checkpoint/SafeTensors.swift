@@ -208,32 +208,3 @@ public func writeSafeTensors(_ tensors: [(String, Tensor)], metadata: [String: S
     }
 }
 
-/// Creates `path` through a temporary file in the same directory, fsync'ed, then renamed.
-public func writeAtomically(to path: String, _ body: (Int32) throws -> Void) throws {
-    let dir = (path as NSString).deletingLastPathComponent
-    let tmp = (dir.isEmpty ? "." : dir) + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw CheckpointError(path, "cannot create \(tmp) (\(String(cString: strerror(errno))))") }
-    var closed = false
-    do {
-        try body(fd)
-        guard fsync(fd) == 0 else { throw CheckpointError(path, "cannot sync (\(String(cString: strerror(errno))))") }
-        close(fd)
-        closed = true
-        guard rename(tmp, path) == 0 else { throw CheckpointError(path, "cannot rename into place (\(String(cString: strerror(errno))))") }
-    } catch {
-        if !closed { close(fd) }
-        unlink(tmp)
-        throw error
-    }
-}
-
-func writeAll(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int, _ path: String) throws {
-    var done = 0
-    while done < n {
-        let w = write(fd, p + done, n - done)
-        if w < 0 && errno == EINTR { continue }
-        guard w > 0 else { throw CheckpointError(path, "write failed (\(String(cString: strerror(errno))))") }
-        done += w
-    }
-}

@@ -143,7 +143,7 @@ extension Image {
     /// so a reader never sees half a file and a failed write leaves any old file in place.
     public func writePNG(to path: String) throws {
         let bytes = try encodePNG(path: path)
-        try writeFileAtomically(bytes, to: path)
+        do { try writeFile(bytes, to: path) } catch let e as FileWriteError { throw ImageError(.write, path: path, e.problem) }
     }
 
     func encodePNG(path: String?) throws -> [UInt8] {
@@ -186,29 +186,3 @@ func readFile(_ path: String) throws -> [UInt8] {
     }
 }
 
-/// Writes `bytes` to a fresh temporary file next to `path`, flushes it, and renames it over `path`.
-func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let dir = url.deletingLastPathComponent().path
-    let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    func fail(_ what: String) -> ImageError {
-        ImageError(.write, path: path, "\(what): \(String(cString: strerror(errno)))")
-    }
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)  // the umask applies
-    guard fd >= 0 else { throw fail("cannot create temporary file in \(dir)") }
-    var done = 0
-    var error: ImageError?
-    while done < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { error = fail("write failed"); break }
-        done += n
-    }
-    if error == nil && fsync(fd) != 0 { error = fail("fsync failed") }
-    if close(fd) != 0 && error == nil { error = fail("close failed") }
-    if error == nil && rename(tmp, path) != 0 { error = fail("rename failed") }
-    if let error {
-        unlink(tmp)
-        throw error
-    }
-}

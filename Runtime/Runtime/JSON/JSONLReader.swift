@@ -2,8 +2,9 @@
 //
 // "-" is stdin (shown as "<stdin>" in messages). Lines split on "\n"; a trailing "\r" is dropped; a
 // last line without a newline counts; blank and whitespace-only lines are skipped but still counted,
-// so line numbers match what an editor shows; a UTF-8 byte order mark opening a file is dropped. `prepare()` checks every named file up front (so a
-// typo in the third path fails before any output) and sums their sizes for the progress ETA.
+// so line numbers match what an editor shows; a UTF-8 byte order mark opening a file is dropped.
+// `prepare()` checks every named file up front and sums their sizes for the progress ETA; an input
+// that cannot be opened is set aside (`unreadable`) and the others are read, as cat and jq do.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -31,6 +32,8 @@ public final class JSONLReader {
         public var source: String
         /// 1-based line number within its input.
         public var number: Int
+        /// Whether the line ended in "\r\n" (the "\r" is not in `bytes`).
+        public var crlf = false
     }
 
     public let inputs: [String]
@@ -39,6 +42,9 @@ public final class JSONLReader {
     public private(set) var totalBytes: Int?
     /// Bytes of the lines handed out so far, newlines included.
     public private(set) var bytesConsumed = 0
+    /// Inputs that could not be opened (by `prepare()` or later), in order; they are skipped.
+    public private(set) var unreadable: [InputError] = []
+    private var skipped = Set<Int>()
 
     var nextInput = 0
     var fd: Int32 = -1
@@ -64,10 +70,11 @@ public final class JSONLReader {
 
     public static func displayName(_ path: String) -> String { path == "-" ? "<stdin>" : path }
 
-    /// Check that every named input opens and is not a directory; compute `totalBytes`.
+    /// Check that every named input opens and is not a directory (those that do not are set aside in
+    /// `unreadable`); compute `totalBytes`.
     public func prepare() throws {
         var total: Int? = 0
-        for path in inputs {
+        for (index, path) in inputs.enumerated() {
             var st = stat()
             if path == "-" {
                 if fstat(stdinFD, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG {
@@ -78,7 +85,12 @@ public final class JSONLReader {
                 }
                 continue
             }
-            let f = try JSONLReader.openInput(path)
+            let f: Int32
+            do { f = try JSONLReader.openInput(path) } catch let e as InputError {
+                unreadable.append(e)
+                skipped.insert(index)
+                continue
+            }
             if fstat(f, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG {
                 total = total.map { $0 + Int(st.st_size) }
             } else {
@@ -146,7 +158,8 @@ public final class JSONLReader {
             && buffer[lineStart + 2] == 0xBF {
             lineStart += 3  // a byte order mark, which RFC 8259 lets a parser ignore
         }
-        if lineEnd > lineStart && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+        let crlf = lineEnd > lineStart && buffer[lineEnd - 1] == 0x0D
+        if crlf { lineEnd -= 1 }
         var blank = true
         for j in lineStart..<lineEnd {
             let c = buffer[j]
@@ -154,10 +167,11 @@ public final class JSONLReader {
         }
         if blank { return nil }
         let bytes = Array(UnsafeBufferPointer(start: buffer + lineStart, count: lineEnd - lineStart))
-        return Line(bytes: bytes, source: source, number: lineNumber)
+        return Line(bytes: bytes, source: source, number: lineNumber, crlf: crlf)
     }
 
     func openNext() throws -> Bool {
+        while nextInput < inputs.count && skipped.contains(nextInput) { nextInput += 1 }
         guard nextInput < inputs.count else { return false }
         let path = inputs[nextInput]
         nextInput += 1
@@ -165,7 +179,10 @@ public final class JSONLReader {
             fd = stdinFD
             ownsFD = false
         } else {
-            fd = try JSONLReader.openInput(path)
+            do { fd = try JSONLReader.openInput(path) } catch let e as InputError {
+                unreadable.append(e)  // gone since prepare(): skipped like the others
+                return try openNext()
+            }
             ownsFD = true
         }
         source = JSONLReader.displayName(path)

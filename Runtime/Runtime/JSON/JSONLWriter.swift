@@ -28,9 +28,11 @@ public final class JSONLWriter {
         self.ownsFD = false
     }
 
-    /// Create or truncate `path`; throws an InputError (path + strerror text) when that fails.
-    public init(path: String) throws {
-        let f = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    /// Create or truncate `path` (or, with `append`, add to its end: each `write` is then one
+    /// write(2) at the end of the file, so several processes appending lines never interleave them);
+    /// throws an InputError (path + strerror text) when that fails.
+    public init(path: String, append: Bool = false) throws {
+        let f = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
         guard f >= 0 else { throw InputError(path: path, problem: String(cString: strerror(errno))) }
         self.fd = f
         self.ownsFD = true

@@ -162,7 +162,7 @@ public struct LinePlot: Sendable {
     public func write(to path: String) throws {
         try render().writePNG(to: path)
         let svgPath = (path.hasSuffix(".png") ? String(path.dropLast(4)) : path) + ".svg"
-        try Data(svg().utf8).write(to: URL(fileURLWithPath: svgPath), options: .atomic)
+        try writeFile(svg(), to: svgPath)
     }
 }
 

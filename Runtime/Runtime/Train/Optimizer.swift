@@ -35,6 +35,17 @@ public protocol Optimizer: AnyObject {
     var stepCount: Int { get }
     /// Applies one update from the parameters' `.grad` (parameters without a gradient are skipped).
     func step()
+    /// Everything the next step depends on besides the parameters, as named tensors (for checkpoints):
+    /// parameter k of `allParameters` is "k" ("3.m", "3.v", "3.t" for Adam; "3.momentum" for SGD), and
+    /// "step_count".
+    func stateTensors() -> [(String, Tensor)]
+    /// Restores what `stateTensors()` gave (for the same parameters, in the same order).
+    func loadState(_ tensors: [String: Tensor]) throws
+}
+
+/// A checkpoint's optimizer state that does not fit the optimizer.
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 extension Optimizer {
@@ -97,6 +108,23 @@ public final class SGD: Optimizer {
         }
         stepCount += 1
     }
+
+    public func stateTensors() -> [(String, Tensor)] {
+        var out: [(String, Tensor)] = [("step_count", Tensor(shape: [], scalars: [Float(stepCount)]))]
+        for (k, p) in allParameters.enumerated() { if let b = buffers[ObjectIdentifier(p)] { out.append(("\(k).momentum", b)) } }
+        return out
+    }
+
+    public func loadState(_ tensors: [String: Tensor]) throws {
+        guard let n = tensors["step_count"]?.scalars.first else { throw OptimizerStateError(description: "optimizer state without step_count") }
+        stepCount = Int(n)
+        buffers = [:]
+        for (k, p) in allParameters.enumerated() {
+            guard let b = tensors["\(k).momentum"] else { continue }
+            guard b.shape == p.shape else { throw OptimizerStateError(description: "momentum \(k) has shape \(b.shape), expected \(p.shape)") }
+            buffers[ObjectIdentifier(p)] = b.copy()
+        }
+    }
 }
 
 /// torch.optim.Adam (L2 weight decay added to the gradient) and AdamW (decoupled: p *= 1 - lr·wd).
@@ -152,6 +180,28 @@ public final class Adam: Optimizer {
             }
         }
         stepCount += 1
+    }
+
+    public func stateTensors() -> [(String, Tensor)] {
+        var out: [(String, Tensor)] = [("step_count", Tensor(shape: [], scalars: [Float(stepCount)]))]
+        for (k, p) in allParameters.enumerated() {
+            guard let s = state[ObjectIdentifier(p)] else { continue }
+            out += [("\(k).m", s.m), ("\(k).v", s.v), ("\(k).t", Tensor(shape: [], scalars: [Float(s.t)]))]
+        }
+        return out
+    }
+
+    public func loadState(_ tensors: [String: Tensor]) throws {
+        guard let n = tensors["step_count"]?.scalars.first else { throw OptimizerStateError(description: "optimizer state without step_count") }
+        stepCount = Int(n)
+        state = [:]
+        for (k, p) in allParameters.enumerated() {
+            guard let m = tensors["\(k).m"], let v = tensors["\(k).v"], let t = tensors["\(k).t"]?.scalars.first else { continue }
+            guard m.shape == p.shape && v.shape == p.shape else {
+                throw OptimizerStateError(description: "Adam moments \(k) have shape \(m.shape), expected \(p.shape)")
+            }
+            state[ObjectIdentifier(p)] = (m.copy(), v.copy(), Int(t))
+        }
     }
 }
 

@@ -103,7 +103,7 @@ func saveSmallLM(_ model: LLaMAModel, to out: String) throws {
     w.write(ByteTokenizerFile.json())
     try Data(w.bytes).write(to: URL(fileURLWithPath: tmp + "/tokenizer.json"))
     let tc = #"{"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "<|endoftext|>", "model_max_length": \#(model.config.maxPositionEmbeddings)}"#
-    try tc.write(toFile: tmp + "/tokenizer_config.json", atomically: true, encoding: .utf8)
+    try writeFile(tc, to: tmp + "/tokenizer_config.json")
     try? FileManager.default.removeItem(atPath: out)
     try FileManager.default.moveItem(atPath: tmp, toPath: out)
 }

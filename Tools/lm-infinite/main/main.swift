@@ -152,8 +152,7 @@ struct PasskeyCommand: ParsableCommand {
                             seed: seed, referenceLengths: referenceLengths, chunk: m.chunk, progress: { msg in
             if progress { FileHandle.standardError.write(Data("\r\(msg)   ".utf8)) }
         }, onRow: { row in
-            print(row.jsonText)
-            fflush(stdout)
+            StandardOutput.line(row.jsonText, program: "lm-infinite")
         })
         if progress { FileHandle.standardError.write(Data("\n".utf8)) }
     }
@@ -195,7 +194,7 @@ struct Perplexity: ParsableCommand {
                 try r.set("nll", double: nll)
                 r.set("count", int: c.result.bucketCounts[k])
                 r.set("documents", int: documents)
-                print(r.jsonText)
+                StandardOutput.line(r.jsonText, program: "lm-infinite")
             }
         }
         if let plot {

@@ -10,6 +10,8 @@ import Runtime
 
 public struct GridData {
     public let side: Int
+    /// Limits that keep `--side` and `--per-class` from asking for more than a run can hold.
+    public static let maxClasses = 1_000_000, maxRecords = 50_000_000
     public var classes: [String] { (0..<(side * side)).map { "r\($0 / side)c\($0 % side)" } }
 
     public init(side: Int) { self.side = side }
@@ -19,7 +21,7 @@ public struct GridData {
         classes.enumerated().map { i, name in
             var r = Record()
             r.set("class", string: name)
-            try! r.set("embedding", floats: [Float(i / side), Float(i % side)])
+            r.set("embedding", ints: [i / side, i % side])
             return r
         }
     }
@@ -30,7 +32,8 @@ public struct GridData {
     }
 
     /// `perClass` records per class, class by class: {"features": [row + σε, col + σε'], "label": "r3c4"}.
-    public func records(perClass: Int, sigma: Float, seed: UInt64) -> [Record] {
+    /// σ must be finite (every feature then is).
+    public func records(perClass: Int, sigma: Float, seed: UInt64) throws -> [Record] {
         let noise = RandomGenerator(seed: seed, stream: 0x6e1d).normal([side * side * perClass, 2], std: sigma)
         var out: [Record] = []
         out.reserveCapacity(side * side * perClass)
@@ -38,7 +41,7 @@ public struct GridData {
             for j in 0..<perClass {
                 let t = (i * perClass + j) * 2
                 var r = Record()
-                try! r.set("features", floats: [Float(i / side) + noise.data[t], Float(i % side) + noise.data[t + 1]])
+                try r.set("features", floats: [Float(i / side) + noise.data[t], Float(i % side) + noise.data[t + 1]])
                 r.set("label", string: name)
                 out.append(r)
             }

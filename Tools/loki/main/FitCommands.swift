@@ -107,7 +107,7 @@ struct Fit: ParsableCommand {
         }
         do {
             try model.save(to: out)
-            if let log { try logLines.write(toFile: log, atomically: true, encoding: .utf8) }
+            if let log { try writeFile(logLines, to: log) }
         } catch {
             fatalLoad(program: "loki", path: out, problem: "cannot write: \(error)")
         }
@@ -138,15 +138,22 @@ struct Synth: ParsableCommand {
         @Option(help: "Grid lines whose crossings are observed, comma-separated.") var observedLines = "1,4,7"
 
         func run() throws {
-            guard side >= 1, perClass >= 0, sigma >= 0 else { throw ValidationError("--side, --per-class and --sigma must be positive") }
+            guard side >= 1, perClass >= 0, sigma >= 0, sigma.isFinite else { throw ValidationError("--side, --per-class and --sigma must be positive (and --sigma finite)") }
+            let records = (side <= 1000 ? side * side : Int.max).multipliedReportingOverflow(by: perClass)
+            guard side <= 1000, !records.overflow, records.partialValue <= GridData.maxRecords else {
+                throw ValidationError("--side \(side) and --per-class \(perClass) ask for more than a run writes: at most side 1000 (\(GridData.maxClasses) classes) and \(GridData.maxRecords) records")
+            }
             let lines = observedLines.split(separator: ",").compactMap { Int($0) }
             guard !lines.isEmpty, lines.allSatisfy({ $0 >= 0 && $0 < side }) else { throw ValidationError("--observed-lines must be rows in 0..<\(side)") }
             let grid = GridData(side: side)
-            if let metricOut { try grid.metricRecords().map { $0.jsonText + "\n" }.joined().write(toFile: metricOut, atomically: true, encoding: .utf8) }
-            if let observedOut { try (grid.observed(lines: lines).joined(separator: "\n") + "\n").write(toFile: observedOut, atomically: true, encoding: .utf8) }
+            if let metricOut { try writeFile(grid.metricRecords().map { $0.jsonText + "\n" }.joined(), to: metricOut) }
+            if let observedOut { try writeFile((grid.observed(lines: lines).joined(separator: "\n") + "\n"), to: observedOut) }
             var out = ""
-            for r in grid.records(perClass: perClass, sigma: sigma, seed: seed) { out += r.jsonText + "\n" }
-            FileHandle.standardOutput.write(out.data(using: .utf8)!)
+            for r in try grid.records(perClass: perClass, sigma: sigma, seed: seed) {
+                out += r.jsonText + "\n"
+                if out.utf8.count > 1 << 20 { StandardOutput.write(out, program: "loki"); out = "" }
+            }
+            StandardOutput.write(out, program: "loki")
         }
     }
 
@@ -161,13 +168,15 @@ struct Synth: ParsableCommand {
         @Option(help: ArgumentHelp("File for --pick.", valueName: "file")) var pickOut: String?
 
         func run() throws {
-            guard nodes >= 1, pick >= 0, pick <= nodes else { throw ValidationError("--nodes must be at least 1 and --pick at most --nodes") }
+            guard nodes >= 1, nodes <= 10_000_000, pick >= 0, pick <= nodes else {
+                throw ValidationError("--nodes must be in 1...10000000 and --pick at most --nodes")
+            }
             let g = RandomGenerator(seed: seed, stream: 0x7ee)
-            for (a, b) in randomTree(nodes: nodes, generator: g) { print("\(a)\t\(b)") }
+            for (a, b) in randomTree(nodes: nodes, generator: g) { StandardOutput.line("\(a)\t\(b)", program: "loki") }
             if pick > 0 {
                 guard let pickOut else { throw ValidationError("--pick needs --pick-out FILE") }
                 let chosen = g.permutation(nodes).prefix(pick).sorted()
-                try (chosen.map(String.init).joined(separator: "\n") + "\n").write(toFile: pickOut, atomically: true, encoding: .utf8)
+                try writeFile((chosen.map(String.init).joined(separator: "\n") + "\n"), to: pickOut)
             }
         }
     }

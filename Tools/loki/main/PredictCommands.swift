@@ -153,8 +153,8 @@ struct Eval: ParsableCommand {
                                      input: probabilities.input(distances.observedNames), options: options, into: evaluation)
         close(devnull)
         if status != ExitStatus.cannotLoad {
-            if table { print(evaluation.table(), terminator: "") } else {
-                print(evaluation.report().jsonText)
+            if table { StandardOutput.write(evaluation.table(), program: "loki") } else {
+                StandardOutput.line(evaluation.report().jsonText, program: "loki")
             }
         }
         throw ExitCode(status)

@@ -114,7 +114,7 @@ struct Select: ParsableCommand {
             r.set("distance", JSONValue(s.distance) ?? .null)
             r.set("locus_nodes", int: s.locusNodes)
             r.set("locus_classes", int: s.locusClasses)
-            print(r.jsonText)
+            StandardOutput.line(r.jsonText, program: "loki")
         }
     }
 }

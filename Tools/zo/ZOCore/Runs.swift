@@ -1,6 +1,6 @@
 // A run's description (zo_model.json): the base model, the task and scheme, the update rule; building
 // the task model from it; saving and loading what a run trained; and replaying a ZO trajectory from
-// the base weights alone.
+// the base weights alone (Trajectory.swift).
 import Foundation
 import Runtime
 
@@ -44,6 +44,17 @@ public struct RunSpec: Sendable {
         if let v = int("classes") { classes = v }
         if let v = int("max_length") { maxLength = v }
         if let v = int("seed") { seed = UInt64(v) }
+        try validate()
+    }
+
+    /// Sizes a spec read from a file must have (errors, not traps, further down).
+    public func validate() throws {
+        func check(_ ok: Bool, _ what: String) throws { if !ok { throw DataError(description: "zo_model.json: \(what)") } }
+        try check(scheme.loraRank >= 1 && scheme.loraAlpha.isFinite, "lora_rank must be at least 1 and lora_alpha finite")
+        try check(scheme.prefixTokens >= 1 && scheme.promptTokens >= 1, "prefix_tokens and prompt_tokens must be at least 1")
+        try check(classes >= 2, "classes must be at least 2")
+        try check(maxLength >= 2, "max_length must be at least 2")
+        try check(!verbalizer.isEmpty, "the verbalizer needs a word per class")
     }
 }
 
@@ -66,11 +77,11 @@ public func buildTask(_ spec: RunSpec) throws -> TaskModel {
 public func saveRun(_ task: TaskModel, spec: RunSpec, to dir: String, extra: [String: JSONValue] = [:]) throws {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try writeSafeTensors(task.trainable, metadata: ["format": "pt", "producer": "zo"], to: dir + "/trained.safetensors")
-    var o = spec.json.objectValue!
+    var o = spec.json.objectValue ?? JSONObject()
     for (k, v) in extra.sorted(by: { $0.key < $1.key }) { o.members.append(.init(key: k, value: v)) }
     var w = JSONWriter()
     w.write(.object(o))
-    try Data(w.bytes).write(to: URL(fileURLWithPath: dir + "/zo_model.json"), options: .atomic)
+    try writeFile(w.bytes, to: dir + "/zo_model.json")
     if spec.scheme.scheme == .lora {
         try task.module.saveLoRA(LoRAConfig(rank: spec.scheme.loraRank, alpha: spec.scheme.loraAlpha), to: dir + "/adapter",
                                  baseModel: spec.base)
@@ -81,7 +92,9 @@ public func saveRun(_ task: TaskModel, spec: RunSpec, to dir: String, extra: [St
 public func loadRun(_ path: String, fallback: RunSpec) throws -> (TaskModel, RunSpec) {
     let specPath = path + "/zo_model.json"
     guard FileManager.default.fileExists(atPath: specPath) else { return (try buildTask(fallback), fallback) }
-    let spec = try RunSpec(json: try JSONValue(parsing: [UInt8](FileManager.default.contents(atPath: specPath)!)))
+    guard let data = FileManager.default.contents(atPath: specPath) else { throw CheckpointError(specPath, "cannot read") }
+    let spec: RunSpec
+    do { spec = try RunSpec(json: try JSONValue(parsing: [UInt8](data))) } catch { throw CheckpointError(specPath, "\(error)") }
     let task = try buildTask(spec)
     let file = try SafeTensorsFile(path: path + "/trained.safetensors")
     for (name, t) in task.trainable {
@@ -90,48 +103,4 @@ public func loadRun(_ path: String, fallback: RunSpec) throws -> (TaskModel, Run
         t.assign(src)
     }
     return (task, spec)
-}
-
-/// Applies a trajectory (the header's rule and blocks, then one update line per step) to a task model
-/// built from the base weights: the same updates, in the same order, with the same arithmetic.
-public func replay(_ task: TaskModel, header: JSONValue, steps: [JSONValue]) throws {
-    guard let o = header["optimizer"]?.stringValue, let optimizer = ZOOptimizer(rawValue: o), !optimizer.isFirstOrder else {
-        throw DataError(description: "trajectory header: no replayable optimizer (first-order runs cannot be replayed)")
-    }
-    guard header["hybrid_layers"] == nil || header["hybrid_layers"] == .null else {
-        throw DataError(description: "a hybrid ZO/FO run cannot be replayed: its first-order updates are not in the trajectory")
-    }
-    var rule = UpdateRule(optimizer: optimizer)
-    if let v = try header["weight_decay"]?.numberValue?.float() { rule.weightDecay = v }
-    if let v = try header["momentum"]?.numberValue?.float() { rule.momentum = v }
-    if let v = try header["beta1"]?.numberValue?.float() { rule.beta1 = v }
-    if let v = try header["beta2"]?.numberValue?.float() { rule.beta2 = v }
-    if let v = try header["adam_eps"]?.numberValue?.float() { rule.adamEps = v }
-    let params = ZOParameters(task.trainable)
-    let names = header["trained"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    guard names == params.named.map(\.0) else {
-        throw DataError(description: "the trajectory trained other tensors than this base model and scheme give")
-    }
-    let blocks = try header["blocks"]?.arrayValue?.map { try $0.arrayValue!.map { try $0.numberValue!.int() } } ?? [Array(0..<params.count)]
-    if let fr = header["sparsity_fractions"]?.arrayValue, let every = try header["sparsity_every"]?.numberValue?.int(),
-       let seed = try header["sparsity_seed"]?.numberValue?.int() {
-        params.sparsity = SparsityMasks(fraction: try fr.map { try $0.numberValue!.float() }, every: every, seed: UInt64(seed))
-    }
-    let state = ZOState()
-    for line in steps {
-        guard let step = try line["step"]?.numberValue?.int(), let lr = try line["lr"]?.numberValue?.float(),
-              let updates = line["updates"]?.arrayValue else { throw DataError(description: "trajectory: malformed step line") }
-        params.sparsity?.setStep(step)
-        for u in updates {
-            let b = try u["block"]!.numberValue!.int()
-            let seeds = try u["seeds"]!.arrayValue!.map { UInt64(try $0.numberValue!.int()) }
-            let cs = try u["c"]!.arrayValue!.map { try $0.numberValue!.float() }
-            let members = b < 0 ? Array(0..<params.count) : blocks[b]
-            if let m = try u["m"]?.numberValue?.float() {
-                for i in members { applyConservative(params, tensor: i, seed: seeds[0], coefficient: cs[0], lr: lr, multiplier: m) }
-            } else {
-                for i in members { applyUpdate(params, tensor: i, seeds: seeds, coefficients: cs, lr: lr, rule: rule, state: state) }
-            }
-        }
-    }
 }

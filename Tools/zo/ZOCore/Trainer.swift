@@ -86,8 +86,6 @@ public final class Trainer {
     let foIndices: Set<Int>
     let state = ZOState()
     var foOptimizer: Optimizer?
-    /// One JSON object per step: {"step", "lr", "updates": [{"block", "seeds", "c", "m"?}]}.
-    public private(set) var trajectory: [JSONValue] = []
 
     public init(task: TaskModel, options: TrainOptions) {
         self.task = task
@@ -139,35 +137,36 @@ public final class Trainer {
         withoutGrad { Parameters.withResolver(resolver) { task.loss(batch) } }.item()
     }
 
-    /// One optimizer step on `batch`; returns the loss (at θ + εz for ZO, as ZO-Bench reports it) and the
-    /// projected gradients.
-    public func step(_ step: Int, batch: [Example]) -> (loss: Float, projected: [Float]) {
+    /// One optimizer step on `batch`; returns the loss (at θ + εz for ZO, as ZO-Bench reports it), the
+    /// projected gradients and the step's trajectory line (nil for first-order runs). A non-finite loss or
+    /// estimate stops the run before any parameter changes (TrainingStopped).
+    public func step(_ step: Int, batch: [Example]) throws -> (loss: Float, projected: [Float], trajectory: TrajectoryStep?) {
         let o = options.rule.optimizer
         let lr = options.lr * options.schedule.factor(at: step)
         params.sparsity?.setStep(step)
-        var updates: [JSONValue] = []
+        var updates: [BlockUpdate] = []
         var reported: Float = .nan, projected: [Float] = []
 
-        if o.isFirstOrder {
+        if o.isFirstOrder, let fo = foOptimizer {
             for (_, t) in params.named { t.requiresGrad = true }
+            defer { for (_, t) in params.named { t.requiresGrad = false; t.grad = nil } }
             let l = task.loss(batch)
-            foOptimizer!.zeroGrad()
+            guard l.item().isFinite else { throw TrainingStopped(step: step + 1, what: "the loss is \(l.item())") }
+            fo.zeroGrad()
             l.backward()
-            for i in foOptimizer!.groups.indices { foOptimizer!.groups[i].lr = lr }
-            foOptimizer!.step()
-            for (_, t) in params.named { t.requiresGrad = false; t.grad = nil }
-            return (l.item(), [])
+            for i in fo.groups.indices { fo.groups[i].lr = lr }
+            fo.step()
+            return (l.item(), [], nil)
         }
         if o == .forwardGrad {
             let s = seed(step: step, block: 0, k: 0)
             let l = withoutGrad { Parameters.withResolver(DirectionTangentResolver(params, seed: s)) { task.loss(batch) } }
             let jvp = l.tangent?.item() ?? 0
+            guard jvp.isFinite && l.item().isFinite else { throw TrainingStopped(step: step + 1, what: "the directional derivative is \(jvp), the loss \(l.item())") }
             for i in 0..<params.count where !foIndices.contains(i) {
                 applyUpdate(params, tensor: i, seeds: [s], coefficients: [jvp], lr: lr, rule: options.rule, state: state)
             }
-            updates.append(.object(["block": -1, "seeds": .array([.number(JSONNumber(Int(s)))]), "c": .array([.number(JSONNumber(jvp)!)])]))
-            trajectory.append(.object(["step": .number(JSONNumber(step)), "lr": .number(JSONNumber(lr)!), "updates": .array(updates)]))
-            return (l.item(), [jvp])
+            return (l.item(), [jvp], TrajectoryStep(step: step, lr: lr, updates: [BlockUpdate(block: -1, seeds: [s], coefficients: [jvp])]))
         }
         let base = options.oneSided || o == .zoSGDConservative ? zoLoss(batch, resolver: nil) : .nan
         for (b, members) in blockIndices.enumerated() {
@@ -183,52 +182,103 @@ public final class Trainer {
                     let minus = zoLoss(batch, resolver: PerturbResolver(params, seed: s, scale: -options.eps, subset: subset))
                     c = (plus - minus) / (2 * options.eps)
                 }
+                guard c.isFinite && plus.isFinite else {
+                    throw TrainingStopped(step: step + 1, what: "the loss is \(plus) and the projected gradient \(c)")
+                }
                 if reported.isNaN { reported = plus }
                 seeds.append(s)
                 cs.append(o == .zoSGDSign ? (c > 0 ? 1 : c < 0 ? -1 : 0) : c)
                 projected.append(c)
             }
-            var entry: [String: JSONValue] = ["block": .number(JSONNumber(b)), "seeds": .array(seeds.map { .number(JSONNumber(Int($0))) }),
-                                              "c": .array(cs.map { .number(JSONNumber($0)!) })]
+            var entry = BlockUpdate(block: b, seeds: seeds, coefficients: cs)
             if o == .zoSGDConservative {
                 // θ − ηG and θ + ηG on the same batch; keep the best of the three.
                 let down = zoLoss(batch, resolver: PerturbResolver(params, seed: seeds[0], scale: -lr * cs[0], subset: subset))
                 let up = zoLoss(batch, resolver: PerturbResolver(params, seed: seeds[0], scale: lr * cs[0], subset: subset))
                 let m: Float = down <= base && down <= up ? 1 : (up < base && up < down ? -1 : 0)
                 for i in members { applyConservative(params, tensor: i, seed: seeds[0], coefficient: cs[0], lr: lr, multiplier: m) }
-                entry["m"] = .number(JSONNumber(m)!)
+                entry.conservative = m
             } else {
                 for i in members { applyUpdate(params, tensor: i, seeds: seeds, coefficients: cs, lr: lr, rule: options.rule, state: state) }
             }
-            updates.append(.object(JSONObject(entry.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: $0.value) })))
+            updates.append(entry)
         }
-        if !foIndices.isEmpty {
+        if !foIndices.isEmpty, let fo = foOptimizer {
             // Hybrid: first-order on the last blocks and the head (graph recorded from them only).
             for i in foIndices { params.tensor(i).requiresGrad = true }
+            defer { for i in foIndices { params.tensor(i).requiresGrad = false; params.tensor(i).grad = nil } }
             let l = task.loss(batch)
-            foOptimizer!.zeroGrad()
+            fo.zeroGrad()
             l.backward()
-            for i in foOptimizer!.groups.indices { foOptimizer!.groups[i].lr = lr }
-            foOptimizer!.step()
-            for i in foIndices { params.tensor(i).requiresGrad = false; params.tensor(i).grad = nil }
+            for i in fo.groups.indices { fo.groups[i].lr = lr }
+            fo.step()
         }
-        trajectory.append(.object(["step": .number(JSONNumber(step)), "lr": .number(JSONNumber(lr)!), "updates": .array(updates)]))
-        return (reported, projected)
+        return (reported, projected, TrajectoryStep(step: step, lr: lr, updates: updates))
     }
 
-    /// Runs the whole training; `log` sees every step (with dev accuracy every evalEvery steps).
-    public func run(train: [Example], dev: [Example], log: (StepLog) -> Void) {
+    /// Runs steps `first`..<options.steps; `each` sees every step's log entry and trajectory line (dev
+    /// accuracy every evalEvery steps); `cpuBefore`: CPU seconds spent before `first` (a resumed run).
+    public func run(train: [Example], dev: [Example], from first: Int = 0, cpuBefore: Double = 0,
+                    each: (StepLog, TrajectoryStep?) throws -> Void) throws {
         let sampler = BatchSampler(count: train.count, batch: min(options.batch, train.count), seed: options.seed)
-        let start = Date(), cpu0 = cpuSeconds()
-        for s in 0..<options.steps {
+        let start = Date(), cpu0 = cpuSeconds() - cpuBefore
+        for s in first..<max(first, options.steps) {
             let batch = sampler.indices(step: s).map { train[$0] }
-            let (loss, projected) = step(s, batch: batch)
+            let (loss, projected, line) = try step(s, batch: batch)
             let outOfTime = options.maxCPUSeconds.map { cpuSeconds() - cpu0 >= $0 } ?? false
             let evaluate = (options.evalEvery > 0 && (s + 1) % options.evalEvery == 0) || s + 1 == options.steps || outOfTime
             let acc = evaluate ? accuracy(task, dev, batch: options.evalBatch) : nil
-            log(StepLog(step: s + 1, loss: loss, projected: projected, lr: options.lr * options.schedule.factor(at: s),
-                        seconds: Date().timeIntervalSince(start), cpuSeconds: cpuSeconds() - cpu0, devAccuracy: acc))
+            try each(StepLog(step: s + 1, loss: loss, projected: projected, lr: options.lr * options.schedule.factor(at: s),
+                             seconds: Date().timeIntervalSince(start), cpuSeconds: cpuSeconds() - cpu0, devAccuracy: acc), line)
             if outOfTime { break }
         }
     }
+
+    /// Everything a checkpoint needs besides the step: the trained tensors ("param.<name>"), the ZO
+    /// optimizer state ("zo.<kind>.<tensor index>") and the first-order optimizer's ("fo.<name>").
+    public func stateTensors() -> [(String, Tensor)] {
+        var out = params.named.map { ("param." + $0.0, $0.1) }
+        for (i, t) in state.momentum.sorted(by: { $0.key < $1.key }) { out.append(("zo.momentum.\(i)", t)) }
+        for (i, t) in state.adamM.sorted(by: { $0.key < $1.key }) { out.append(("zo.adam_m.\(i)", t)) }
+        for (i, t) in state.adamV.sorted(by: { $0.key < $1.key }) { out.append(("zo.adam_v.\(i)", t)) }
+        for (i, n) in state.adamT.sorted(by: { $0.key < $1.key }) { out.append(("zo.adam_t.\(i)", Tensor(shape: [], scalars: [Float(n)]))) }
+        if let fo = foOptimizer { out += fo.stateTensors().map { ("fo." + $0.0, $0.1) } }
+        return out
+    }
+
+    /// Restores `stateTensors()` from a checkpoint of the same run.
+    public func loadState(_ tensors: [String: Tensor]) throws {
+        for (name, t) in params.named {
+            guard let src = tensors["param." + name], src.shape == t.shape else {
+                throw DataError(description: "checkpoint: tensor '\(name)' missing or of another shape")
+            }
+            t.assign(src)
+        }
+        func indexed(_ prefix: String) throws -> [Int: Tensor] {
+            var out: [Int: Tensor] = [:]
+            for (k, t) in tensors where k.hasPrefix(prefix) {
+                guard let i = Int(k.dropFirst(prefix.count)), i >= 0, i < params.count, t.count == params.tensor(i).count || t.count == 1 else {
+                    throw DataError(description: "checkpoint: bad optimizer state '\(k)'")
+                }
+                out[i] = t.copy()
+            }
+            return out
+        }
+        state.momentum = try indexed("zo.momentum.")
+        state.adamM = try indexed("zo.adam_m.")
+        state.adamV = try indexed("zo.adam_v.")
+        state.adamT = try indexed("zo.adam_t.").mapValues { Int($0.scalars[0]) }
+        if let fo = foOptimizer {
+            var own: [String: Tensor] = [:]
+            for (k, t) in tensors where k.hasPrefix("fo.") { own[String(k.dropFirst(3))] = t }
+            try fo.loadState(own)
+        }
+    }
+}
+
+/// Training stopped at `step` because a value was not finite (too high a learning rate, usually).
+public struct TrainingStopped: Error, CustomStringConvertible {
+    public let step: Int
+    public let what: String
+    public var description: String { "stopped at step \(step): \(what); nothing of that step was applied (a lower --lr?)" }
 }

@@ -54,7 +54,15 @@ func load(_ f: () throws -> TaskModel, path: String) -> TaskModel {
 }
 
 struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Fine-tune; writes the model (or adapter), the log and the replayable trajectory into --out.")
+    static let configuration = CommandConfiguration(
+        abstract: "Fine-tune; writes the model (or adapter), the log and the replayable trajectory into --out.",
+        discussion: """
+        The run is durable: log.jsonl and trajectory.jsonl grow by a line per step, and every \
+        --checkpoint-every steps the trained tensors and the optimizer state are checkpointed; after a \
+        kill, --resume continues from the last checkpoint and reaches the same final weights, bit for bit. \
+        An --out holding another run's files is refused unless --resume or --overwrite. A loss or \
+        estimate that is not finite stops the run (exit 1) with the model of the last good step written.
+        """)
     @OptionGroup var task: TaskOptions
     @Option(help: "Training data (JSONL: text + label, or multiple choice).") var train: String
     @Option(help: "Development data for accuracy.") var dev: String
@@ -77,8 +85,18 @@ struct Train: ParsableCommand {
     @Option(help: "Redraw sparsity masks every this many steps.") var sparsityEvery = 1
     @Option(help: "Hybrid ZO/FO: first-order on the last this many blocks and the head.") var hybridLayers: Int?
     @Option(help: "Stop after this many CPU seconds (user + system, all threads).") var maxCpu: Double?
-    @Option(help: "Output directory.") var out: String
+    @OptionGroup var directory: RunDirectoryOptions
     @OptionGroup var common: RunOptions
+
+    func validate() throws {
+        guard lr.isFinite, eps.isFinite, eps > 0, weightDecay.isFinite, momentum.isFinite else {
+            throw ValidationError("--lr, --eps, --weight-decay and --momentum must be finite (--eps positive)")
+        }
+        guard steps >= 1, batch >= 1, q >= 1, trainCount >= 1, devCount >= 1, evalEvery >= 0, sparsityEvery >= 1,
+              (0...1).contains(sparsity) else {
+            throw ValidationError("--steps, --batch, --q, --train-count, --dev-count and --sparsity-every must be at least 1, --sparsity in [0, 1]")
+        }
+    }
 
     func run() throws {
         common.apply()
@@ -86,10 +104,12 @@ struct Train: ParsableCommand {
         let spec = try task.spec(seed: common.seed)
         let model = load({ try buildTask(spec) }, path: task.model)
         let trainSet: [Example], devSet: [Example]
-        do {
-            trainSet = sample(try loadExamples(train), count: trainCount, seed: common.seed, stream: 1)
-            devSet = sample(try loadExamples(dev), count: devCount, seed: common.seed, stream: 2)
-        } catch { fatalLoad(program: "zo", path: train, problem: "\(error)") }
+        do { trainSet = sample(try loadExamples(train), count: trainCount, seed: common.seed, stream: 1) } catch {
+            fatalLoad(program: "zo", path: train, problem: "\(error)")
+        }
+        do { devSet = sample(try loadExamples(dev), count: devCount, seed: common.seed, stream: 2) } catch {
+            fatalLoad(program: "zo", path: dev, problem: "\(error)")
+        }
         var o = TrainOptions()
         o.rule = UpdateRule(optimizer: opt)
         (o.rule.weightDecay, o.rule.momentum) = (weightDecay, momentum)
@@ -102,45 +122,16 @@ struct Train: ParsableCommand {
         }
         (o.sparsity, o.sparsityMagnitude, o.sparsityEvery, o.hybridLayers) = (sparsity, sparsityMagnitude, sparsityEvery, hybridLayers)
         o.maxCPUSeconds = maxCpu
-        let trainer = Trainer(task: model, options: o)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: out + "/log.jsonl", contents: nil)
-        let logFile = FileHandle(forWritingAtPath: out + "/log.jsonl")!
-        let progress = common.showsProgress()
-        trainer.run(train: trainSet, dev: devSet) { e in
-            var r = Record()
-            r.set("step", int: e.step)
-            try? r.set("loss", float: e.loss)
-            try? r.set("projected_grad", floats: e.projected)
-            try? r.set("lr", float: e.lr)
-            try? r.set("seconds", double: (e.seconds * 100).rounded() / 100)
-            try? r.set("cpu_seconds", double: (e.cpuSeconds * 100).rounded() / 100)
-            if let a = e.devAccuracy { try? r.set("dev_accuracy", double: a) }
-            logFile.write(Data((r.jsonText + "\n").utf8))
-            if progress && (e.step % 10 == 0 || e.devAccuracy != nil) {
-                FileHandle.standardError.write(Data("\rzo: step \(e.step)/\(o.steps) loss \(String(format: "%.4f", e.loss))\(e.devAccuracy.map { String(format: " dev %.3f", $0) } ?? "")   ".utf8))
-            }
+        let config = TrainRunConfig(spec: spec, options: o, schedule: schedule, trainPath: train, devPath: dev,
+                                    trainCount: trainCount, devCount: devCount)
+        do {
+            try trainRun(model, config: config, train: trainSet, dev: devSet, directory: directory, progress: common.showsProgress())
+        } catch let e as LoadError {
+            fatalLoad(program: "zo", e)
+        } catch let stop as TrainingStopped {
+            printError(program: "zo", "\(stop)")
+            throw ExitCode(ExitStatus.badRecords)
         }
-        if progress { FileHandle.standardError.write(Data("\n".utf8)) }
-        // The trajectory: a header (everything replay needs), then one line per step.
-        var header = spec.json.objectValue!
-        let extra: [String: JSONValue] = [
-            "optimizer": .string(optimizer), "weight_decay": .number(JSONNumber(weightDecay)!), "momentum": .number(JSONNumber(momentum)!),
-            "beta1": .number(JSONNumber(o.rule.beta1)!), "beta2": .number(JSONNumber(o.rule.beta2)!), "adam_eps": .number(JSONNumber(o.rule.adamEps)!),
-            "trained": .array(trainer.params.named.map { .string($0.0) }),
-            "blocks": .array(trainer.blockIndices.map { .array($0.map { .number(JSONNumber($0)) }) }),
-            "hybrid_layers": hybridLayers.map { .number(JSONNumber($0)) } ?? .null,
-        ]
-        for (k, v) in extra.sorted(by: { $0.key < $1.key }) { header.members.append(.init(key: k, value: v)) }
-        if let sp = trainer.params.sparsity {
-            header.members.append(.init(key: "sparsity_fractions", value: .array(sp.fraction.map { .number(JSONNumber($0)!) })))
-            header.members.append(.init(key: "sparsity_every", value: .number(JSONNumber(sp.every))))
-            header.members.append(.init(key: "sparsity_seed", value: .number(JSONNumber(Int(sp.seed & ((1 << 53) - 1))))))
-        }
-        var lines = [JSONValue.object(["zo_trajectory": .object(header)]).jsonText]
-        lines += trainer.trajectory.map(\.jsonText)
-        try (lines.joined(separator: "\n") + "\n").write(toFile: out + "/trajectory.jsonl", atomically: true, encoding: .utf8)
-        try saveRun(model, spec: spec, to: out, extra: ["optimizer": .string(optimizer), "steps": .number(JSONNumber(steps))])
     }
 }
 
@@ -149,17 +140,18 @@ struct Replay: ParsableCommand {
     @Option(help: "The base model the run started from.") var base: String
     @Option(help: "The run's trajectory.jsonl.") var log: String
     @Option(help: "Output directory.") var out: String
-    @Option(help: "Threads.") var threads: Int?
+    @OptionGroup var common: RunOptions
 
     func run() throws {
-        Threads.set(threads ?? Threads.physicalCores())
-        guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { fatalLoad(program: "zo", path: log, problem: "cannot read") }
-        let lines = try text.split(separator: "\n").map { try JSONValue(parsing: [UInt8]($0.utf8)) }
-        guard let header = lines.first?["zo_trajectory"] else { fatalLoad(program: "zo", path: log, problem: "no zo_trajectory header line") }
-        var spec = try RunSpec(json: header)
+        common.apply()
+        let trajectory: (header: TrajectoryHeader, steps: [TrajectoryStep])
+        do { trajectory = try readTrajectory(log) } catch { fatalLoad(program: "zo", path: log, problem: "\(error)") }
+        var spec = trajectory.header.spec
         spec.base = base
         let task = load({ try buildTask(spec) }, path: base)
-        try replay(task, header: header, steps: Array(lines.dropFirst()))
+        do { try replay(task, header: trajectory.header, steps: trajectory.steps) } catch {
+            fatalLoad(program: "zo", path: log, problem: "\(error)")
+        }
         try saveRun(task, spec: spec, to: out, extra: ["replayed_from": .string(log)])
     }
 }
@@ -175,38 +167,35 @@ struct Eval: ParsableCommand {
     func run() throws {
         common.apply()
         let fallback = try task.spec(seed: common.seed)
-        let model: TaskModel
-        do { (model, _) = try loadRun(task.model, fallback: fallback) } catch {
+        let model: TaskModel, spec: RunSpec
+        do { (model, spec) = try loadRun(task.model, fallback: fallback) } catch {
             fatalLoad(program: "zo", path: task.model, problem: "\(error)")
         }
         let examples: [Example]
         do { examples = sample(try loadExamples(data), count: count, seed: common.seed, stream: 2) } catch {
             fatalLoad(program: "zo", path: data, problem: "\(error)")
         }
-        var correct = 0
-        var lines: [String] = []
-        for start in stride(from: 0, to: examples.count, by: common.batch) {
-            let chunk = Array(examples[start..<min(start + common.batch, examples.count)])
-            for (e, p) in zip(chunk, model.predict(chunk)) {
-                if p == e.label { correct += 1 }
-                var r = Record()
-                r.set("text", string: e.text)
-                r.set("label", int: e.label)
-                r.set("prediction", int: p)
-                lines.append(r.jsonText)
+        let classes = examples.first?.options.isEmpty == false ? examples[0].options.count
+            : (model is CausalTask ? spec.verbalizer.count : spec.classes)
+        let result: EvalResult
+        do { result = try evaluate(model, examples, classes: classes, batch: common.batch) } catch {
+            fatalLoad(program: "zo", path: data, problem: "\(error)")
+        }
+        if let predictions {
+            do { try writeFile(result.predictions.map { $0.jsonText + "\n" }.joined(), to: predictions) } catch {
+                fatalLoad(program: "zo", path: predictions, problem: "\(error)")
             }
         }
-        if let predictions { try (lines.joined(separator: "\n") + "\n").write(toFile: predictions, atomically: true, encoding: .utf8) }
         var r = Record()
-        r.set("examples", int: examples.count)
-        try r.set("accuracy", double: Double(correct) / Double(max(examples.count, 1)))
-        print(r.jsonText)
+        r.set("examples", int: result.examples)
+        try r.set("accuracy", double: result.accuracy)
+        StandardOutput.line(r.jsonText, program: "zo")
     }
 }
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Summarize runs: a Markdown table (best and last dev accuracy, steps, CPU time) and a PNG plot of dev accuracy.")
+        abstract: "Summarize runs: a Markdown table (best and last dev accuracy, steps, CPU time) and a plot (PNG and SVG) of dev accuracy.")
     @Argument(help: "Run directories (each with log.jsonl), as NAME=DIR or DIR.") var runs: [String]
     @Option(help: "Plot file (PNG; an SVG is written beside it).") var plot: String?
     @Option(help: "Plot against: steps or cpu (CPU seconds).") var x = "cpu"
@@ -214,33 +203,22 @@ struct Report: ParsableCommand {
     @Option(help: "Plot title.") var title = "dev accuracy"
 
     func run() throws {
-        var series: [PlotSeries] = []
-        print("| run | best dev acc. | last dev acc. | steps | CPU time |")
-        print("|---|---|---|---|---|")
-        for spec in runs {
+        let summaries = runs.map { spec -> RunSummary in
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
             let (name, dir) = parts.count == 2 ? (parts[0], parts[1]) : ((parts[0] as NSString).lastPathComponent, parts[0])
-            guard let text = try? String(contentsOfFile: dir + "/log.jsonl", encoding: .utf8) else {
-                fatalLoad(program: "zo", path: dir + "/log.jsonl", problem: "cannot read")
-            }
-            let rows = text.split(separator: "\n").compactMap { try? Record(parsing: String($0)) }
-            let evals = rows.compactMap { r -> (step: Double, cpu: Double, acc: Double)? in
-                guard let a = try? r.double("dev_accuracy") else { return nil }
-                return (Double((try? r.int("step")) ?? 0), (try? r.double("cpu_seconds")) ?? 0, a)
-            }
-            let best = evals.map(\.acc).max(), lastRow = rows.last
-            let cpu = (try? lastRow?.double("cpu_seconds")) ?? nil
-            print("| \(name) | \(best.map { String(format: "%.3f", $0) } ?? "-") | \(evals.last.map { String(format: "%.3f", $0.acc) } ?? "-") | "
-                  + "\((try? lastRow?.int("step")).flatMap { $0 }.map(String.init) ?? "-") | \(cpu.map { String(format: "%.0f s", $0) } ?? "-") |")
-            series.append(PlotSeries(name: name, points: evals.map { (x == "steps" ? $0.step : $0.cpu / 60, $0.acc) }))
+            do { return try summarizeRun(name: name, directory: dir) } catch { fatalLoad(program: "zo", path: dir, problem: "\(error)") }
         }
+        StandardOutput.line(RunSummary.tableHeader, program: "zo")
+        for s in summaries { StandardOutput.line(s.tableRow, program: "zo") }
         guard let plot else { return }
-        var chart = LinePlot(title: title, xLabel: x == "steps" ? "steps" : "CPU minutes", yLabel: "dev accuracy", series: series)
-        for r in reference {
+        let refs = try reference.map { r -> (y: Double, label: String) in
             let p = r.split(separator: "=", maxSplits: 1)
-            if p.count == 2, let v = Double(p[1]) { chart.references.append((y: v, label: String(p[0]))) }
+            guard p.count == 2, let v = Double(p[1]), v.isFinite else { throw ValidationError("--reference must be NAME=ACCURACY, got '\(r)'") }
+            return (v, String(p[0]))
         }
-        try chart.write(to: plot)
+        do { try accuracyPlot(summaries, againstSteps: x == "steps", references: refs, title: title).write(to: plot) } catch {
+            fatalLoad(program: "zo", path: plot, problem: "\(error)")
+        }
     }
 }
 
