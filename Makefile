@@ -100,7 +100,7 @@ demo: deps build models
 	  | sed 's/"embedding":\[[^]]*\],//; s/"probs":\[[^]]*\],//'
 	@echo "== loki: softmax regression on 9 of 100 grid classes; Loki predicts over all 100 (make exp-loki-grid) =="
 	$(LOKI) synth grid --per-class 200 --seed 1 --metric-out .build/loki-demo-grid.jsonl --observed-out .build/loki-demo-seen.txt \
-	  | $(LOKI) fit --observed .build/loki-demo-seen.txt --epochs 50 --lr 0.01 --out .build/loki-demo-model --quiet
+	  | $(LOKI) fit --observed .build/loki-demo-seen.txt --epochs 50 --lr 0.01 --out .build/loki-demo-model --quiet --overwrite
 	$(LOKI) synth grid --per-class 20 --seed 2 | $(LOKI) classify --model .build/loki-demo-model \
 	  | $(LOKI) eval --metric .build/loki-demo-grid.jsonl --observed .build/loki-demo-seen.txt --table
 	@echo "== lm-infinite: SmolLM2 generating with Λ-shaped attention and a bounded cache =="

@@ -40,19 +40,20 @@ public struct CheckpointInfo {
     public var step: Int
     /// Lines of each append-only file (log.jsonl, and e.g. zo's trajectory.jsonl) that belong to it.
     public var lines: [String: Int]
-    /// The run's options, to refuse resuming with different ones.
-    public var options: JSONValue
-    /// Anything else the program keeps (CPU seconds so far, ...).
+    /// Anything else the program keeps (CPU seconds so far, a sampler's position, ...).
     public var extra: JSONValue
 
-    public init(step: Int, lines: [String: Int], options: JSONValue, extra: JSONValue = .object([:])) {
-        (self.step, self.lines, self.options, self.extra) = (step, lines, options, extra)
+    public init(step: Int, lines: [String: Int], extra: JSONValue = .object([:])) {
+        (self.step, self.lines, self.extra) = (step, lines, extra)
     }
 }
 
 public final class RunDirectory {
     public let path: String
     public let program: String
+    /// The run's options (what its result depends on), stored in every checkpoint: resuming with other
+    /// options is refused.
+    public let runOptions: JSONValue
     public static let checkpointName = "checkpoint.safetensors"
     /// The checkpoint found when resuming (nil for a fresh run, or a resumed run that never checkpointed).
     public private(set) var resumed: (info: CheckpointInfo, tensors: [String: Tensor])?
@@ -61,6 +62,7 @@ public final class RunDirectory {
     public init(_ options: RunDirectoryOptions, program: String, files: [String], runOptions: JSONValue) throws {
         path = options.out
         self.program = program
+        self.runOptions = runOptions
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDir) && !isDir.boolValue {
@@ -78,12 +80,12 @@ public final class RunDirectory {
             throw LoadError(path: path, problem: "cannot create the directory: \(error.localizedDescription)")
         }
         if options.resume, fm.fileExists(atPath: file(RunDirectory.checkpointName)) {
-            let ckpt = try loadCheckpoint()
-            guard ckpt.info.options == runOptions else {
-                throw LoadError(path: file(RunDirectory.checkpointName), problem: "was written by a run with other options: \(ckpt.info.options.jsonText)",
+            let (info, options, tensors) = try loadCheckpoint()
+            guard options == runOptions else {
+                throw LoadError(path: file(RunDirectory.checkpointName), problem: "was written by a run with other options: \(options.jsonText)",
                                 hint: "resume with the same options, or --overwrite to start over")
             }
-            resumed = ckpt
+            resumed = (info, tensors)
         }
     }
 
@@ -96,12 +98,12 @@ public final class RunDirectory {
     public func saveCheckpoint(_ tensors: [(String, Tensor)], info: CheckpointInfo) throws {
         let meta: JSONValue = .object(["step": .number(JSONNumber(info.step)),
                                        "lines": .object(JSONObject(info.lines.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .number(JSONNumber($0.value))) })),
-                                       "options": info.options, "extra": info.extra])
+                                       "options": runOptions, "extra": info.extra])
         try writeSafeTensors(tensors, metadata: ["format": "pt", "producer": program, "checkpoint": meta.jsonText],
                              to: file(RunDirectory.checkpointName))
     }
 
-    private func loadCheckpoint() throws -> (info: CheckpointInfo, tensors: [String: Tensor]) {
+    private func loadCheckpoint() throws -> (info: CheckpointInfo, options: JSONValue, tensors: [String: Tensor]) {
         let path = file(RunDirectory.checkpointName)
         let f = try SafeTensorsFile(path: path)
         guard let text = f.metadata["checkpoint"], let meta = try? JSONValue(parsing: [UInt8](text.utf8)),
@@ -116,6 +118,6 @@ public final class RunDirectory {
         }
         var tensors: [String: Tensor] = [:]
         for t in f.tensors { tensors[t.name] = try f.tensor(t.name).copy() }
-        return (CheckpointInfo(step: step, lines: counts, options: options, extra: meta["extra"] ?? .object([:])), tensors)
+        return (CheckpointInfo(step: step, lines: counts, extra: meta["extra"] ?? .object([:])), options, tensors)
     }
 }

@@ -81,7 +81,37 @@ final class LMInfiniteToolTests: XCTestCase {
         XCTAssertEqual(s.status, 0, s.stderr)
     }
 
+    /// kill -9 at five random moments of a training run, --resume each time: the same weights, bit for
+    /// bit, and the same log apart from its clock readings.
+    func testTrainResumesAfterKillsToTheSameWeights() throws {
+        let dir = try temporaryDirectory("lminf-kill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let text = dir + "/t.txt"
+        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 300).write(toFile: text, atomically: true, encoding: .utf8)
+        let args = ["train", "--text", text, "--context", "32", "--layers", "2", "--hidden", "48", "--heads", "4", "--kv-heads", "2",
+                    "--steps", "1000", "--batch", "4", "--checkpoint-every", "7", "--threads", "1", "--quiet"]
+        let whole = try runTool("lm-infinite", args + ["--out", dir + "/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let (kills, last) = try runKilledAndResumed("lm-infinite", args + ["--out", dir + "/killed", "--resume"], delays: 30_000...700_000)
+        XCTAssertEqual(last.status, 0, last.stderr)
+        print("LMInfiniteToolTests: \(kills) of 5 training runs killed before they finished")
+        XCTAssertGreaterThan(kills, 0, "no run was killed: the kill test tested nothing")
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/whole/model.safetensors"),
+                       FileManager.default.contents(atPath: dir + "/killed/model.safetensors"))
+        func lossesAndNLL(_ d: String) throws -> [String] {
+            try String(contentsOfFile: d + "/log.jsonl", encoding: .utf8).split(separator: "\n").map { line in
+                var r = try Record(parsing: String(line))
+                r.remove("seconds")
+                return r.jsonText
+            }
+        }
+        XCTAssertEqual(try lossesAndNLL(dir + "/whole"), try lossesAndNLL(dir + "/killed"))
+        let refused = try runTool("lm-infinite", args + ["--out", dir + "/whole"])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+    }
+
     func testUsageAndLoadErrors() throws {
+        XCTAssertEqual(try runTool("lm-infinite", ["score", "--model", Repo.smollm2, "--by-position", "0"], stdin: "{\"text\":\"a b\"}\n").status, 64)
         XCTAssertEqual(try runTool("lm-infinite", ["generate", "--model", Repo.smollm2, "--mode", "bogus"]).status, 64)
         XCTAssertEqual(try runTool("lm-infinite", ["generate", "--model", Repo.smollm2, "--top-k", "3", "--mode", "vanilla"]).status, 64)
         let missing = try runTool("lm-infinite", ["score", "--model", "/nonexistent.gguf"])

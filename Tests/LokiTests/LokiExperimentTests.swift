@@ -21,7 +21,7 @@ final class LokiExperimentTests: XCTestCase {
         let y = train.map { position[try! $0.string("label")]! }
         var options = FitOptions()
         (options.epochs, options.learningRate) = (50, 0.01)
-        let model = FeatureClassifier.fit(features: x, labels: y, classes: observed, options: options)
+        let model = try FeatureClassifier.fit(features: x, labels: y, classes: observed, options: options)
 
         let metric = EmbeddingMetric(classes: classes, embeddings: Tensor(shape: [100, 2], scalars: (0..<100).flatMap { [Float($0 / 10), Float($0 % 10)] }),
                                      kind: .euclidean)

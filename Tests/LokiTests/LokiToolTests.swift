@@ -164,4 +164,25 @@ final class LokiToolTests: XCTestCase {
                                            "--count", "1", "--strategy", "random", "--seed", "3"])
         XCTAssertEqual(limited.lines.count, 1)
     }
+
+    /// loki fit killed five times and resumed (the same records piped in again): the weights of a run
+    /// never interrupted.
+    func testFitResumesAfterKillsToTheSameWeights() throws {
+        let dir = try temporaryDirectory("loki-kill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = try runTool("loki", ["synth", "grid", "--per-class", "1000", "--seed", "1", "--observed-out", dir + "/seen.txt"])
+        try data.stdout.write(toFile: dir + "/train.jsonl", atomically: true, encoding: .utf8)
+        let args = ["fit", "--observed", dir + "/seen.txt", "--epochs", "400", "--lr", "0.01", "--hidden", "64",
+                    "--checkpoint-every", "9", "--threads", "1", "--quiet", dir + "/train.jsonl"]
+        let whole = try runTool("loki", args + ["--out", dir + "/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let (kills, last) = try runKilledAndResumed("loki", args + ["--out", dir + "/killed", "--resume"], delays: 50_000...600_000)
+        XCTAssertEqual(last.status, 0, last.stderr)
+        print("LokiToolTests: \(kills) of 5 fit runs killed before they finished")
+        XCTAssertGreaterThan(kills, 0, "no run was killed: the kill test tested nothing")
+        for f in ["model.safetensors", "log.jsonl", "observed.txt", "config.json"] {
+            XCTAssertEqual(FileManager.default.contents(atPath: dir + "/whole/" + f), FileManager.default.contents(atPath: dir + "/killed/" + f), f)
+        }
+        XCTAssertEqual(try runTool("loki", args + ["--out", dir + "/whole"]).status, 2)
+    }
 }

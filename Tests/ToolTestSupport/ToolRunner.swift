@@ -72,3 +72,23 @@ public func temporaryDirectory(_ label: String) throws -> String {
     try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
     return d
 }
+
+/// Starts `program arguments` `times` times, each killed with SIGKILL after a random delay (µs) unless it
+/// finished first, then runs it once more to the end. The arguments should include `--resume`.
+public func runKilledAndResumed(_ program: String, _ arguments: [String], delays: ClosedRange<UInt32>,
+                                times: Int = 5) throws -> (kills: Int, last: ToolResult) {
+    var rng = SystemRandomNumberGenerator()
+    var kills = 0
+    for _ in 0..<times {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binaryDirectory() + "/" + program)
+        p.arguments = arguments
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(UInt32.random(in: delays, using: &rng))
+        if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+        p.waitUntilExit()
+    }
+    return (kills, try runTool(program, arguments))
+}

@@ -12,7 +12,7 @@ SHAKES   = data/tinyshakespeare/input.txt
 lm-infinite-small: $(SMALL)/model.safetensors
 $(SMALL)/model.safetensors: | build
 	@mkdir -p $(LMRES)
-	$(BINDIR)/lm-infinite train --text $(SHAKES) --out $(SMALL) --steps 1500 --log $(LMRES)/small-train.jsonl
+	$(BINDIR)/lm-infinite train --text $(SHAKES) --out $(SMALL) --steps 1500 --log $(LMRES)/small-train.jsonl --resume
 	@if [ -x $(PYTHON) ] && $(PYTHON) -c "import transformers" 2>/dev/null; then \
 	  $(PYTHON) scripts/check_transformers_load.py $(SMALL) $(SHAKES) 300 | tee $(LMRES)/small-transformers-check.json; fi
 

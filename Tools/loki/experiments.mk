@@ -19,7 +19,7 @@ exp-loki-grid: build
 	  d=$(LOKI_EXP)/grid/seed-$$s; mkdir -p $$d; \
 	  $(LOKI) synth grid --per-class 200 --sigma 0.4 --seed $$s --metric-out $$d/metric.jsonl --observed-out $$d/observed.txt > $$d/train.jsonl; \
 	  $(LOKI) synth grid --per-class 100 --sigma 0.4 --seed $$((s + 100)) > $$d/test.jsonl; \
-	  $(LOKI) fit --observed $$d/observed.txt --epochs 50 --lr 0.01 --seed $$s --out $$d/model --quiet < $$d/train.jsonl; \
+	  $(LOKI) fit --observed $$d/observed.txt --epochs 50 --lr 0.01 --seed $$s --out $$d/model --quiet --overwrite < $$d/train.jsonl; \
 	  $(LOKI) classify --model $$d/model < $$d/test.jsonl > $$d/probs.jsonl; \
 	done
 	@echo "== grid, data seed 1 =="
@@ -52,7 +52,7 @@ exp-loki-fashion: build models $(FASHION)/train-images-idx3-ubyte.gz
 	echo "T-shirt/top" > $(LOKI_EXP)/fashion/start.txt
 	(cat $(LOKI_EXP)/fashion/start.txt; $(LOKI) select --metric data/loki/fashion_tree.tsv --observed $(LOKI_EXP)/fashion/start.txt --count 4 \
 	  | sed 's/.*"class":"\([^"]*\)".*/\1/') > $(LOKI_EXP)/fashion/observed.txt
-	$(LOKI) fit --observed $(LOKI_EXP)/fashion/observed.txt --epochs 10 --lr 0.001 --seed 1 --out $(LOKI_EXP)/fashion/model --quiet < $(LOKI_EXP)/fashion/train.jsonl
+	$(LOKI) fit --observed $(LOKI_EXP)/fashion/observed.txt --epochs 10 --lr 0.001 --seed 1 --out $(LOKI_EXP)/fashion/model --quiet --overwrite < $(LOKI_EXP)/fashion/train.jsonl
 	$(LOKI) classify --model $(LOKI_EXP)/fashion/model < $(LOKI_EXP)/fashion/test.jsonl > $(LOKI_EXP)/fashion/probs.jsonl
 	$(BINDIR)/embed --model $(MINILM) < data/loki/fashion_classes.jsonl > $(LOKI_EXP)/fashion/class-emb.jsonl
 	@echo "== Fashion-MNIST, observed: $$(paste -sd, $(LOKI_EXP)/fashion/observed.txt); metric: the class tree =="
@@ -64,7 +64,7 @@ exp-loki-fashion: build models $(FASHION)/train-images-idx3-ubyte.gz
 	  | $(LOKI) eval --metric data/loki/fashion_tree.tsv --observed $(LOKI_EXP)/fashion/model/observed.txt --prediction-field prediction --table
 	@echo "== the classifier trained through Loki (--loss loki, the tree's D² over all 10 classes); metric: the tree =="
 	@$(LOKI) fit --observed $(LOKI_EXP)/fashion/observed.txt --epochs 10 --lr 0.001 --seed 1 --loss loki --metric data/loki/fashion_tree.tsv \
-	  --out $(LOKI_EXP)/fashion/model-loki --quiet < $(LOKI_EXP)/fashion/train.jsonl
+	  --out $(LOKI_EXP)/fashion/model-loki --quiet --overwrite < $(LOKI_EXP)/fashion/train.jsonl
 	@$(LOKI) classify --model $(LOKI_EXP)/fashion/model-loki < $(LOKI_EXP)/fashion/test.jsonl \
 	  | $(LOKI) eval --metric data/loki/fashion_tree.tsv --observed $(LOKI_EXP)/fashion/model-loki/observed.txt --table
 

@@ -10,17 +10,6 @@ import Glibc
 import Darwin
 #endif
 
-/// An output file that could not be written: "cannot write PATH: problem".
-public struct FileWriteError: Error, CustomStringConvertible {
-    public let path: String
-    public let problem: String
-    public init(_ path: String, _ problem: String) {
-        self.path = path
-        self.problem = problem
-    }
-    public var description: String { "cannot write \(path): \(problem)" }
-}
-
 /// Writes `path` by `body(fd)` (see the file header). Errors name the path.
 public func writeAtomically(to path: String, _ body: (Int32) throws -> Void) throws {
     func errorText() -> String { String(cString: strerror(errno)) }

@@ -92,9 +92,10 @@ public enum Passkey {
         let prefixLen = referenceLengths ? 2 : try tokenizer.encode(taskPrefix).ids.count
         let fillerLen = try tokenizer.encode(filler).ids.count
         let keyLen = try tokenizer.encode(keyTemplate).ids.count
-        precondition(length > keyLen + prefixLen, "passkey: length \(length) too short for the prompt")
-        let fillers = (length - keyLen - prefixLen) / fillerLen
-        precondition(fillers >= 2, "passkey: length \(length) leaves fewer than 2 fillers")
+        let fillers = length > keyLen + prefixLen ? (length - keyLen - prefixLen) / max(fillerLen, 1) : 0
+        guard fillers >= 2 else {
+            throw DataError(description: "passkey length \(length) is too short: the prompt needs at least \(keyLen + prefixLen + 2 * fillerLen) tokens")
+        }
         var rng = NumpyRandomState(seed: UInt32(truncatingIfNeeded: length) &+ seed)
         return (0..<count).map { _ in
             let key = rng.randint(1, 10_000_000)

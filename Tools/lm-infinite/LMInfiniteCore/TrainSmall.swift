@@ -2,8 +2,13 @@
 // backbone), so length generalization can be studied on a model whose trained length a CPU can
 // exceed many times over. Saves config.json + model.safetensors + tokenizer.json (+ tokenizer_config),
 // a directory transformers loads as it is.
+//
+// The run is durable (RunDirectory): the log grows a line per step; every checkpointEvery steps the
+// weights, AdamW's moments and the batch sampler's position go into checkpoint.safetensors; a killed
+// run resumes there and ends with the weights of one never interrupted.
 import Foundation
 import Runtime
+import RuntimeCLI
 
 public struct SmallLMOptions: Sendable {
     public var context = 256
@@ -23,15 +28,34 @@ public struct SmallLMOptions: Sendable {
     public init() {}
 }
 
-public struct TrainLogEntry: Sendable {
-    public var step: Int, loss: Float, lr: Float, seconds: Double
-    public var validNLL: Double?
+extension SmallLMOptions {
+    /// What the result depends on (a resumed run must find it unchanged).
+    public var json: JSONValue {
+        .object(["context": .number(JSONNumber(context)), "layers": .number(JSONNumber(layers)), "hidden": .number(JSONNumber(hidden)),
+                 "heads": .number(JSONNumber(heads)), "kv_heads": .number(JSONNumber(kvHeads)), "intermediate": .number(JSONNumber(intermediate)),
+                 "steps": .number(JSONNumber(steps)), "batch": .number(JSONNumber(batch)), "lr": .number(JSONNumber(lr) ?? JSONNumber(0)),
+                 "warmup": .number(JSONNumber(warmup)), "weight_decay": .number(JSONNumber(weightDecay) ?? JSONNumber(0)),
+                 "seed": .number(JSONNumber(Int(seed & ((1 << 53) - 1)))), "eval_every": .number(JSONNumber(evalEvery)),
+                 "eval_batches": .number(JSONNumber(evalBatches))])
+    }
 }
 
-/// Trains on the bytes of `text` (the last 10% held out for validation) and writes the model to `out`.
-public func trainSmallLM(text: [UInt8], options o: SmallLMOptions, out: String,
-                         log: (TrainLogEntry) -> Void) throws -> LLaMAModel {
-    precondition(text.count > 20 * (o.context + 1), "trainSmallLM: text too short for context \(o.context)")
+/// The files a small-model run writes into its directory.
+public let smallLMRunFiles = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "log.jsonl"]
+
+/// Training stopped because the loss was not finite.
+public struct SmallLMStopped: Error, CustomStringConvertible {
+    public let step: Int, loss: Float
+    public var description: String { "stopped at step \(step): the loss is \(loss); the model of step \(step - 1) was written (a lower --lr?)" }
+}
+
+/// Trains on the bytes of `text` (the last 10% held out for validation) in `run` (its directory gets the
+/// model); `log` gets a line per step. Throws SmallLMStopped after saving the last good model.
+public func trainSmallLM(text: [UInt8], options o: SmallLMOptions, run: RunDirectory, log: RunLog,
+                         checkpointEvery: Int) throws -> LLaMAModel {
+    guard text.count > 20 * (o.context + 1) else {
+        throw LoadError(path: run.path, problem: "the training text (\(text.count) bytes) is too short for context \(o.context): it needs \(20 * (o.context + 1) + 1)")
+    }
     let split = text.count * 9 / 10
     let train = Array(text[..<split]), valid = Array(text[split...])
     var config = LLaMAConfig(vocabSize: 257, hiddenSize: o.hidden, intermediateSize: o.intermediate, numHiddenLayers: o.layers,
@@ -45,9 +69,31 @@ public func trainSmallLM(text: [UInt8], options o: SmallLMOptions, out: String,
     model.train()
     let opt = Adam.adamW(decayGroups(model, lr: o.lr, weightDecay: o.weightDecay), betas: (0.9, 0.95))
     let schedule = LRScheduler(opt, .cosine(warmup: o.warmup, total: o.steps))
-    let rng = RandomGenerator(seed: o.seed, stream: 2)
+    var rng = RandomGenerator(seed: o.seed, stream: 2)
+    var first = 1
+    if let (info, tensors) = run.resumed {
+        do {
+            try model.load(state: Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix("model.") }
+                                                .map { (String($0.key.dropFirst(6)), $0.value) }))
+            var own: [String: Tensor] = [:]
+            for (k, t) in tensors where k.hasPrefix("optimizer.") { own[String(k.dropFirst(10))] = t }
+            try opt.loadState(own)
+        } catch { throw LoadError(path: run.file(RunDirectory.checkpointName), problem: "\(error)") }
+        guard let offset = (try? info.extra["sampler_offset"]?.numberValue?.int()) ?? nil, offset >= 0 else {
+            throw LoadError(path: run.file(RunDirectory.checkpointName), problem: "no sampler position")
+        }
+        rng = RandomGenerator(seed: o.seed, stream: 2, offset: UInt64(offset))
+        first = info.step + 1
+        for _ in 1..<first { schedule.step() }
+    }
     let start = Date()
     let t = o.context
+    func checkpoint(_ step: Int) throws {
+        try log.file.sync()
+        try run.saveCheckpoint(model.namedState().map { ("model." + $0.0, $0.1) } + opt.stateTensors().map { ("optimizer." + $0.0, $0.1) },
+                               info: CheckpointInfo(step: step, lines: ["log.jsonl": log.lines],
+                                                    extra: .object(["sampler_offset": .number(JSONNumber(Int(rng.offset)))])))
+    }
 
     func batchFrom(_ data: [UInt8], _ starts: [Int]) -> (ids: [Int], targets: [Int]) {
         var ids: [Int] = [], targets: [Int] = []
@@ -75,10 +121,15 @@ public func trainSmallLM(text: [UInt8], options o: SmallLMOptions, out: String,
         return total / Double(n)
     }
 
-    for step in 1...o.steps {
+    for step in first...max(first, o.steps) where step <= o.steps {
         let starts = (0..<o.batch).map { _ in rng.nextInt(below: train.count - t - 1) }
         let (ids, targets) = batchFrom(train, starts)
         let loss = crossEntropy(model(ids: ids, batch: o.batch).reshaped([-1, config.vocabSize]), targets: targets)
+        guard loss.item().isFinite else {
+            model.eval()
+            try saveSmallLM(model, to: run.path)
+            throw SmallLMStopped(step: step, loss: loss.item())
+        }
         opt.zeroGrad()
         loss.backward()
         clipGradNorm(opt.allParameters, maxNorm: 1)
@@ -86,24 +137,30 @@ public func trainSmallLM(text: [UInt8], options o: SmallLMOptions, out: String,
         opt.step()
         schedule.step()
         let evaluate = step % o.evalEvery == 0 || step == o.steps
-        log(TrainLogEntry(step: step, loss: loss.item(), lr: lr, seconds: Date().timeIntervalSince(start),
-                          validNLL: evaluate ? validNLL() : nil))
+        var entry = LogEntry()
+        entry.set("step", int: step)
+        entry.set("loss", loss.item())
+        entry.set("lr", lr)
+        entry.set("seconds", (Date().timeIntervalSince(start) * 10).rounded() / 10)
+        let nll = evaluate ? validNLL() : nil
+        if let nll { entry.set("valid_nll", nll) }
+        try log.write(entry, progress: step % 10 == 0 || nll != nil
+                      ? "step \(step)/\(o.steps) loss \(String(format: "%.3f", loss.item()))\(nll.map { String(format: " valid %.3f", $0) } ?? "")" : nil)
+        if step % checkpointEvery == 0 || step == o.steps { try checkpoint(step) }
     }
+    log.finish()
     model.eval()
-    try saveSmallLM(model, to: out)
+    try saveSmallLM(model, to: run.path)
     return model
 }
 
-/// The model directory, written to a temporary name and renamed into place.
+/// The model files (config.json, model.safetensors, tokenizer.json, tokenizer_config.json), each written
+/// atomically into `out`.
 func saveSmallLM(_ model: LLaMAModel, to out: String) throws {
-    let tmp = out + ".partial-\(getpid())"
-    try? FileManager.default.removeItem(atPath: tmp)
-    try model.save(to: tmp)
+    try model.save(to: out)
     var w = JSONWriter()
     w.write(ByteTokenizerFile.json())
-    try Data(w.bytes).write(to: URL(fileURLWithPath: tmp + "/tokenizer.json"))
+    try writeFile(w.bytes, to: out + "/tokenizer.json")
     let tc = #"{"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "<|endoftext|>", "model_max_length": \#(model.config.maxPositionEmbeddings)}"#
-    try writeFile(tc, to: tmp + "/tokenizer_config.json")
-    try? FileManager.default.removeItem(atPath: out)
-    try FileManager.default.moveItem(atPath: tmp, toPath: out)
+    try writeFile(tc, to: out + "/tokenizer_config.json")
 }

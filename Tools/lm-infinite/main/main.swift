@@ -118,6 +118,10 @@ struct Score: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var io: IOOptions
 
+    func validate() throws {
+        if let b = byPosition, b < 1 { throw ValidationError("--by-position must be at least 1 (got \(b))") }
+    }
+
     func run() throws {
         common.apply()
         let (model, tok) = m.load("lm-infinite")
@@ -130,18 +134,22 @@ struct Score: ParsableCommand {
 struct PasskeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "passkey",
-        abstract: "Passkey retrieval accuracy by prompt length and mode (the reference's prompts), as JSONL rows.")
+        abstract: "Passkey retrieval accuracy by prompt length and mode (the reference's prompts), as JSONL rows.",
+        discussion: "--seed is added to each length to seed numpy's RandomState, as the reference does (0 reproduces its keys and depths).")
     @OptionGroup var m: ModelOptions
     @Option(help: "Prompt lengths in tokens, comma-separated.") var lengths = "2048,4096,8192,16384"
     @Option(help: "Prompts per length.") var samples = 20
     @Option(help: "Modes to compare, comma-separated (overrides --mode).") var modes: String?
-    @Option(help: "Added to each length to seed numpy's RandomState (0 reproduces the reference's keys and depths).") var seed: UInt32 = 0
     @Flag(help: "Count the instruction as the reference does (2 tokens: a bug there) when sizing prompts.") var referenceLengths = false
-    @Option(help: "Threads for BLAS and kernels.") var threads: Int?
-    @Flag(help: "Show progress on stderr.") var progress = false
+    @OptionGroup var common: RunOptions
+
+    func validate() throws {
+        if common.seed > UInt64(UInt32.max) { throw ValidationError("--seed must fit numpy's RandomState (at most \(UInt32.max)) here") }
+    }
 
     func run() throws {
-        Threads.set(threads ?? Threads.physicalCores())
+        common.apply()
+        let seed = UInt32(common.seed), progress = common.showsProgress()
         let ls = try lengths.split(separator: ",").map { s -> Int in
             guard let v = Int(s), v > 0 else { throw ValidationError("bad length '\(s)'") }
             return v
@@ -169,11 +177,11 @@ struct Perplexity: ParsableCommand {
     @Flag(help: "Add lambda with no global tokens (G = 0), the paper's ablation.") var withG0 = false
     @Option(help: "Write the curves as a PNG line plot.") var plot: String?
     @Option(help: "Plot title.") var title = "NLL by position"
-    @Option(help: "Threads for BLAS and kernels.") var threads: Int?
-    @Flag(help: "Show progress on stderr.") var progress = false
+    @OptionGroup var common: RunOptions
 
     func run() throws {
-        Threads.set(threads ?? Threads.physicalCores())
+        common.apply()
+        let progress = common.showsProgress()
         guard let body = try? String(contentsOfFile: text, encoding: .utf8) else {
             fatalLoad(program: "lm-infinite", path: text, problem: "cannot read as UTF-8 text")
         }
@@ -224,9 +232,14 @@ struct Plot: ParsableCommand {
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a small byte-level LLaMA on a text file (our runtime, autograd) and save it as a transformers-loadable directory.")
+        abstract: "Train a small byte-level LLaMA on a text file (our runtime, autograd) and save it as a transformers-loadable directory.",
+        discussion: """
+        --out gets the model (config.json, model.safetensors, tokenizer.json) and, while training, a \
+        checkpoint every --checkpoint-every steps: after a kill, --resume continues from it and ends with the \
+        weights of a run never interrupted. An --out holding another run's files is refused unless \
+        --resume or --overwrite. A loss that is not finite stops training (exit 1) with the last good model written.
+        """)
     @Option(help: "Training text (UTF-8); the last 10% is held out for validation.") var text: String
-    @Option(help: "Output model directory.") var out: String
     @Option(help: "Trained context length.") var context = 256
     @Option(help: "Decoder layers.") var layers = 4
     @Option(help: "Hidden size.") var hidden = 256
@@ -235,34 +248,38 @@ struct Train: ParsableCommand {
     @Option(help: "Optimizer steps.") var steps = 1500
     @Option(help: "Sequences per step.") var batch = 16
     @Option(help: "Peak learning rate (AdamW, cosine schedule with warm-up).") var lr: Float = 3e-3
-    @Option(help: "Write the training log (JSONL) here.") var log: String?
-    @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Threads.") var threads: Int?
+    @Option(help: "The training log (JSONL; default: log.jsonl in --out).") var log: String?
+    @OptionGroup var directory: RunDirectoryOptions
+    @OptionGroup var common: RunOptions
+
+    func validate() throws {
+        guard context >= 2, layers >= 1, hidden >= 2, heads >= 1, kvHeads >= 1, heads % kvHeads == 0, hidden % heads == 0,
+              (hidden / heads) % 2 == 0, steps >= 1, batch >= 1, lr.isFinite, lr > 0 else {
+            throw ValidationError("sizes must be positive, --heads divisible by --kv-heads, --hidden by --heads into an even head size, --lr finite and positive")
+        }
+    }
 
     func run() throws {
-        Threads.set(threads ?? Threads.physicalCores())
+        common.apply()
         guard let data = FileManager.default.contents(atPath: text) else { fatalLoad(program: "lm-infinite", path: text, problem: "cannot read") }
         var o = SmallLMOptions()
         (o.context, o.layers, o.hidden, o.heads, o.kvHeads, o.steps, o.batch, o.lr, o.seed) =
-            (context, layers, hidden, heads, kvHeads, steps, batch, lr, seed)
+            (context, layers, hidden, heads, kvHeads, steps, batch, lr, common.seed)
         o.intermediate = (hidden * 8 / 3 + 15) / 16 * 16
-        let logHandle = log.map { path -> FileHandle in
-            FileManager.default.createFile(atPath: path, contents: nil)
-            return FileHandle(forWritingAtPath: path)!
+        var identity = o.json.objectValue ?? JSONObject()
+        identity.members.append(.init(key: "text", value: .string(text)))
+        do {
+            let run = try RunDirectory(directory, program: "lm-infinite", files: smallLMRunFiles, runOptions: .object(identity))
+            let logPath = log ?? run.file("log.jsonl")
+            let runLog = try RunLog(path: logPath, keep: run.keptLines("log.jsonl"), program: "lm-infinite", progress: common.showsProgress())
+            _ = try trainSmallLM(text: [UInt8](data), options: o, run: run, log: runLog, checkpointEvery: directory.checkpointEvery)
+        } catch let e as LoadError {
+            fatalLoad(program: "lm-infinite", e)
+        } catch let stop as SmallLMStopped {
+            printError(program: "lm-infinite", "\(stop)")
+            throw ExitCode(ExitStatus.badRecords)
         }
-        _ = try trainSmallLM(text: [UInt8](data), options: o, out: out) { e in
-            var r = Record()
-            r.set("step", int: e.step)
-            try? r.set("loss", float: e.loss)
-            try? r.set("lr", float: e.lr)
-            try? r.set("seconds", double: (e.seconds * 10).rounded() / 10)
-            if let v = e.validNLL { try? r.set("valid_nll", double: v) }
-            logHandle?.write(Data((r.jsonText + "\n").utf8))
-            if e.step % 10 == 0 || e.validNLL != nil {
-                FileHandle.standardError.write(Data("\rstep \(e.step)/\(o.steps) loss \(String(format: "%.3f", e.loss))\(e.validNLL.map { String(format: " valid %.3f", $0) } ?? "")   ".utf8))
-            }
-        }
-        FileHandle.standardError.write(Data("\nsaved \(out)\n".utf8))
+        if !common.quiet { FileHandle.standardError.write(Data("saved \(directory.out)\n".utf8)) }
     }
 }
 

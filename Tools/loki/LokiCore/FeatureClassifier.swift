@@ -5,8 +5,9 @@
 // Features are standardized with the training set's mean and standard deviation.
 //
 // A model directory holds model.safetensors (the layers and the standardization), config.json and
-// observed.txt (the classes in output order: `loki predict --observed DIR/observed.txt`). It is
-// written to a temporary directory and renamed into place.
+// observed.txt (the classes in output order: `loki predict --observed DIR/observed.txt`), each file
+// written atomically. Training (ClassifierTraining) runs epoch by epoch so `loki fit` can checkpoint
+// and resume it.
 import Foundation
 import Runtime
 import RuntimeCLI
@@ -52,49 +53,18 @@ public final class FeatureClassifier {
 
     public var classes: [String] { config.classes }
 
-    /// Trains on `features` [M, D] with `labels` in 0..<K (positions in `classes`). For the Loki loss,
-    /// `squaredDistances` [K, N] and `labelSpaceTargets` (each record's class in 0..<N) are needed.
-    /// `log(epoch, mean loss, training accuracy)` is called after every epoch.
+    /// Trains on `features` [M, D] with `labels` in 0..<K (positions in `classes`) for every epoch at once
+    /// (see ClassifierTraining). `log(epoch, mean loss, training accuracy)` is called after every epoch.
     public static func fit(features: Tensor, labels: [Int], classes: [String], options: FitOptions,
                            loss: TrainingLoss = .crossEntropy, squaredDistances: Tensor? = nil, labelSpaceTargets: [Int]? = nil,
-                           log: (Int, Double, Double) -> Void = { _, _, _ in }) -> FeatureClassifier {
-        precondition(features.rank == 2 && features.shape[0] == labels.count, "fit: features \(features.shape) for \(labels.count) labels")
-        precondition(loss == .crossEntropy || (squaredDistances != nil && labelSpaceTargets?.count == labels.count),
-                     "fit: the Loki loss needs squared distances and label-space targets")
-        let m = features.shape[0], d = features.shape[1], k = classes.count
-        // Standardization: per-feature mean and standard deviation (1 where a feature is constant).
-        let mean = features.mean(axis: 0)
-        let variance = square(features - mean).mean(axis: 0)
-        let std = Tensor(shape: [d], scalars: variance.scalars.map { $0 > 1e-12 ? $0.squareRoot() : 1 })
-        let x = withoutGrad { (features - mean) / std }
-
-        let generator = RandomGenerator(seed: options.seed, stream: 0x10c1)
-        let net = MLP([d] + options.hidden + [k], generator: generator)
-        let optimizer = Adam(decayGroups(net, lr: options.learningRate, weightDecay: options.weightDecay))
-        let shuffler = RandomGenerator(seed: options.seed, stream: 0x10c2)
+                           log: (Int, Double, Double) -> Void = { _, _, _ in }) throws -> FeatureClassifier {
+        let training = try ClassifierTraining(features: features, labels: labels, classes: classes, options: options, loss: loss,
+                                              squaredDistances: squaredDistances, labelSpaceTargets: labelSpaceTargets)
         for epoch in 1...max(1, options.epochs) {
-            let order = shuffler.permutation(m)
-            var total = 0.0, correct = 0
-            var start = 0
-            while start < m {
-                let idx = Array(order[start..<min(m, start + options.batchSize)])
-                start += options.batchSize
-                let logits = net(x.indexSelect(axis: 0, idx))
-                let l: Tensor
-                switch loss {
-                case .crossEntropy: l = crossEntropy(logits, targets: idx.map { labels[$0] })
-                case .loki: l = lokiLoss(logits, squaredDistances: squaredDistances!, targets: idx.map { labelSpaceTargets![$0] })
-                }
-                optimizer.zeroGrad()
-                l.backward()
-                optimizer.step()
-                total += Double(l.item()) * Double(idx.count)
-                for (r, c) in logits.argmax(axis: 1).enumerated() where c == labels[idx[r]] { correct += 1 }
-            }
-            log(epoch, total / Double(m), Double(correct) / Double(m))
+            let (l, acc) = try training.epoch()
+            log(epoch, l, acc)
         }
-        let config = ClassifierConfig(classes: classes, inputDim: d, hidden: options.hidden, loss: loss.rawValue, epochs: options.epochs)
-        return FeatureClassifier(config: config, net: net, mean: mean, std: std)
+        return training.classifier
     }
 
     /// Class probabilities [B, K] for raw (unstandardized) features [B, D].
@@ -104,23 +74,21 @@ public final class FeatureClassifier {
 
     // MARK: model directory
 
+    /// The files a model directory holds.
+    public static let files = ["config.json", "model.safetensors", "observed.txt"]
+
     public func save(to dir: String) throws {
-        let fm = FileManager.default
-        let tmp = dir + ".tmp-\(getpid())"
-        try? fm.removeItem(atPath: tmp)
-        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(config).write(to: URL(fileURLWithPath: tmp + "/config.json"))
+        try writeFile([UInt8](try encoder.encode(config)), to: dir + "/config.json")
         try writeSafeTensors(net.namedParameters() + [("standardize.mean", mean), ("standardize.std", std)],
-                             metadata: ["format": "loki-classifier"], to: tmp + "/model.safetensors")
+                             metadata: ["format": "loki-classifier"], to: dir + "/model.safetensors")
         let lines = classes.map { name -> String in
             guard name.hasPrefix("\"") || name.contains("\n") || name.hasPrefix("#") else { return name }
             return JSONValue.string(name).jsonText
         }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: tmp + "/observed.txt", atomically: false, encoding: .utf8)
-        if fm.fileExists(atPath: dir) { try fm.removeItem(atPath: dir) }
-        try fm.moveItem(atPath: tmp, toPath: dir)
+        try writeFile(lines.joined(separator: "\n") + "\n", to: dir + "/observed.txt")
     }
 
     public static func load(_ dir: String) throws -> FeatureClassifier {
@@ -147,6 +115,89 @@ public final class FeatureClassifier {
             throw LoadError(path: dir + "/model.safetensors", problem: "standardization for \(mean.shape), not \(config.inputDim) features", hint: hint)
         }
         return FeatureClassifier(config: config, net: net, mean: mean, std: std)
+    }
+}
+
+/// Training a FeatureClassifier one epoch at a time, with its state as named tensors (the layers, Adam's
+/// moments) and the shuffler's position, so a run can be checkpointed and resumed to the same weights.
+public final class ClassifierTraining {
+    let features: Tensor, labels: [Int]
+    let x: Tensor
+    let options: FitOptions
+    let loss: TrainingLoss
+    let squaredDistances: Tensor?, labelSpaceTargets: [Int]?
+    let net: Sequential
+    let optimizer: Adam
+    public private(set) var shuffler: RandomGenerator
+    public private(set) var epochsDone = 0
+    public let classifier: FeatureClassifier
+
+    public init(features: Tensor, labels: [Int], classes: [String], options: FitOptions, loss: TrainingLoss = .crossEntropy,
+                squaredDistances: Tensor? = nil, labelSpaceTargets: [Int]? = nil) throws {
+        guard features.rank == 2 && features.shape[0] == labels.count else {
+            throw DataError(description: "fit: features \(features.shape) for \(labels.count) labels")
+        }
+        guard loss == .crossEntropy || (squaredDistances != nil && labelSpaceTargets?.count == labels.count) else {
+            throw DataError(description: "fit: the Loki loss needs squared distances and label-space targets")
+        }
+        let d = features.shape[1], k = classes.count
+        // Standardization: per-feature mean and standard deviation (1 where a feature is constant).
+        let mean = features.mean(axis: 0)
+        let variance = square(features - mean).mean(axis: 0)
+        let std = Tensor(shape: [d], scalars: variance.scalars.map { $0 > 1e-12 ? $0.squareRoot() : 1 })
+        x = withoutGrad { (features - mean) / std }
+        (self.features, self.labels, self.options, self.loss) = (features, labels, options, loss)
+        (self.squaredDistances, self.labelSpaceTargets) = (squaredDistances, labelSpaceTargets)
+        net = MLP([d] + options.hidden + [k], generator: RandomGenerator(seed: options.seed, stream: 0x10c1))
+        optimizer = Adam(decayGroups(net, lr: options.learningRate, weightDecay: options.weightDecay))
+        shuffler = RandomGenerator(seed: options.seed, stream: 0x10c2)
+        let config = ClassifierConfig(classes: classes, inputDim: d, hidden: options.hidden, loss: loss.rawValue, epochs: options.epochs)
+        classifier = FeatureClassifier(config: config, net: net, mean: mean, std: std)
+    }
+
+    /// One pass over the records in a shuffled order: (mean loss, training accuracy). A non-finite loss
+    /// stops before its batch changes anything (DataError).
+    public func epoch() throws -> (loss: Double, accuracy: Double) {
+        let m = labels.count
+        let order = shuffler.permutation(m)
+        var total = 0.0, correct = 0
+        var start = 0
+        while start < m {
+            let idx = Array(order[start..<min(m, start + options.batchSize)])
+            start += options.batchSize
+            let logits = net(x.indexSelect(axis: 0, idx))
+            let l: Tensor
+            switch loss {
+            case .crossEntropy: l = crossEntropy(logits, targets: idx.map { labels[$0] })
+            case .loki: l = lokiLoss(logits, squaredDistances: squaredDistances!, targets: idx.map { labelSpaceTargets![$0] })
+            }
+            guard l.item().isFinite else {
+                throw DataError(description: "stopped in epoch \(epochsDone + 1): the loss is \(l.item()) (a lower --lr?)")
+            }
+            optimizer.zeroGrad()
+            l.backward()
+            optimizer.step()
+            total += Double(l.item()) * Double(idx.count)
+            for (r, c) in logits.argmax(axis: 1).enumerated() where c == labels[idx[r]] { correct += 1 }
+        }
+        epochsDone += 1
+        return (total / Double(m), Double(correct) / Double(m))
+    }
+
+    public func stateTensors() -> [(String, Tensor)] {
+        net.namedParameters().map { ("net." + $0.0, $0.1) } + optimizer.stateTensors().map { ("adam." + $0.0, $0.1) }
+    }
+
+    /// Restores a checkpoint's state after `epochs` epochs; `shufflerOffset`: the shuffler's position then.
+    public func loadState(_ tensors: [String: Tensor], epochs: Int, shufflerOffset: UInt64) throws {
+        var own: [String: Tensor] = [:], adam: [String: Tensor] = [:]
+        for (k, t) in tensors {
+            if k.hasPrefix("net.") { own[String(k.dropFirst(4))] = t } else if k.hasPrefix("adam.") { adam[String(k.dropFirst(5))] = t }
+        }
+        try net.load(state: own)
+        try optimizer.loadState(adam)
+        shuffler = RandomGenerator(seed: options.seed, stream: 0x10c2, offset: shufflerOffset)
+        epochsDone = epochs
     }
 }
 

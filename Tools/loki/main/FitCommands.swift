@@ -14,14 +14,14 @@ struct Fit: ParsableCommand {
         skipped and counted), with Adam, on standardized features. --loss loki trains through Loki's \
         rule instead of plain cross-entropy: CE of −softmax(z)·D² over all classes of --metric, as the \
         reference's SingleLayerLokiModel. Writes a model directory (model.safetensors, config.json, \
-        observed.txt) for `loki classify`; --log FILE gets one JSON line per epoch.
+        observed.txt) for `loki classify`, and log.jsonl there (or --log FILE): one JSON line per epoch. \
+        Every --checkpoint-every epochs the weights, Adam's moments and the shuffler's position are \
+        checkpointed; after a kill, --resume (given the same records again) reaches the weights of a run \
+        never interrupted. An --out holding another run's files is refused unless --resume or --overwrite.
 
         Example:
           loki fit --observed seen.txt --epochs 50 --lr 0.01 --out grid-model < train.jsonl
         """)
-
-    @Option(help: ArgumentHelp("Model directory to write.", valueName: "dir"))
-    var out: String
 
     @OptionGroup var metric: MetricOptions
 
@@ -49,9 +49,10 @@ struct Fit: ParsableCommand {
     @Option(help: "Training loss: cross-entropy, or loki (needs --metric).")
     var loss: TrainingLoss = .crossEntropy
 
-    @Option(help: ArgumentHelp("Write one JSON line per epoch (epoch, loss, train_accuracy) here.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write one JSON line per epoch (epoch, loss, train_accuracy) here (default: log.jsonl in --out).", valueName: "file"))
     var log: String?
 
+    @OptionGroup var directory: RunDirectoryOptions
     @OptionGroup var common: CommonOptions
     @OptionGroup var io: IOOptions
 
@@ -93,23 +94,58 @@ struct Fit: ParsableCommand {
         var options = FitOptions()
         (options.hidden, options.epochs, options.learningRate) = (hiddenWidths!, epochs, lr)
         (options.batchSize, options.weightDecay, options.seed) = (trainBatch, weightDecay, common.seed)
-        var logLines = ""
-        let show = common.showsProgress()
-        let model = FeatureClassifier.fit(features: Tensor(shape: [data.count, data.dimension], scalars: data.features), labels: data.labels,
-                                          classes: classes, options: options, loss: loss, squaredDistances: d2,
-                                          labelSpaceTargets: targets) { epoch, l, acc in
-            var r = Record()
-            r.set("epoch", int: epoch)
-            try? r.set("loss", double: l)
-            try? r.set("train_accuracy", double: acc)
-            logLines += r.jsonText + "\n"
-            if show { printError(program: "loki", "fit: epoch \(epoch)/\(epochs) loss \(String(format: "%.4f", l)) train accuracy \(String(format: "%.4f", acc))") }
-        }
+        let identity: JSONValue = .object([
+            "hidden": .array(options.hidden.map { .number(JSONNumber($0)) }), "epochs": .number(JSONNumber(epochs)),
+            "lr": .number(JSONNumber(lr) ?? JSONNumber(0)), "weight_decay": .number(JSONNumber(weightDecay) ?? JSONNumber(0)),
+            "train_batch": .number(JSONNumber(trainBatch)), "seed": .number(JSONNumber(Int(common.seed & ((1 << 53) - 1)))),
+            "loss": .string(loss.rawValue), "records": .number(JSONNumber(data.count)), "classes": .array(classes.map { .string($0) }),
+        ])
         do {
-            try model.save(to: out)
-            if let log { try writeFile(logLines, to: log) }
+            let run = try RunDirectory(directory, program: "loki", files: FeatureClassifier.files + ["log.jsonl"], runOptions: identity)
+            let training = try ClassifierTraining(features: Tensor(shape: [data.count, data.dimension], scalars: data.features),
+                                                  labels: data.labels, classes: classes, options: options, loss: loss,
+                                                  squaredDistances: d2, labelSpaceTargets: targets)
+            if let (info, tensors) = run.resumed {
+                guard let offset = (try? info.extra["shuffler_offset"]?.numberValue?.int()) ?? nil, offset >= 0 else {
+                    throw LoadError(path: run.file(RunDirectory.checkpointName), problem: "no shuffler position")
+                }
+                do { try training.loadState(tensors, epochs: info.step, shufflerOffset: UInt64(offset)) } catch {
+                    throw LoadError(path: run.file(RunDirectory.checkpointName), problem: "\(error)")
+                }
+            }
+            let runLog = try RunLog(path: log ?? run.file("log.jsonl"), keep: run.keptLines("log.jsonl"), program: "loki",
+                                    progress: common.showsProgress())
+            func checkpoint() throws {
+                try runLog.file.sync()
+                try run.saveCheckpoint(training.stateTensors(),
+                                       info: CheckpointInfo(step: training.epochsDone, lines: ["log.jsonl": runLog.lines],
+                                                            extra: .object(["shuffler_offset": .number(JSONNumber(Int(training.shuffler.offset)))])))
+            }
+            do {
+                while training.epochsDone < epochs {
+                    let (l, acc) = try training.epoch()
+                    var e = LogEntry()
+                    e.set("epoch", int: training.epochsDone)
+                    e.set("loss", l)
+                    e.set("train_accuracy", acc)
+                    try runLog.write(e, progress: "fit: epoch \(training.epochsDone)/\(epochs) loss \(String(format: "%.4f", l)) train accuracy \(String(format: "%.4f", acc))")
+                    if training.epochsDone % directory.checkpointEvery == 0 { try checkpoint() }
+                }
+            } catch let stop as DataError {
+                runLog.finish()
+                try training.classifier.save(to: run.path)
+                printError(program: "loki", "\(stop); the model of the last finished batch was written")
+                throw ExitCode(ExitStatus.badRecords)
+            }
+            runLog.finish()
+            try checkpoint()
+            try training.classifier.save(to: run.path)
+        } catch let e as LoadError {
+            fatalLoad(program: "loki", e)
+        } catch let e as ExitCode {
+            throw e
         } catch {
-            fatalLoad(program: "loki", path: out, problem: "cannot write: \(error)")
+            fatalLoad(program: "loki", path: directory.out, problem: "cannot write: \(error)")
         }
         throw ExitCode(status)
     }

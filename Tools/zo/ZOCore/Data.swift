@@ -11,10 +11,6 @@ public struct Example: Sendable {
     public var label: Int
 }
 
-public struct DataError: Error, CustomStringConvertible {
-    public let description: String
-}
-
 /// Reads every example of a JSONL file. COPA records ({"premise", "choice1", "choice2", "question",
 /// "label"}) become MeZO's template: the premise without its final period, " so " (effect) or
 /// " because " (cause), then each choice with a lowercase first letter.

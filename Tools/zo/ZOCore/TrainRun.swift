@@ -67,7 +67,7 @@ public func trainRun(_ task: TaskModel, config: TrainRunConfig, train: [Example]
         try trajectory.sync()
         try run.saveCheckpoint(trainer.stateTensors(),
                                info: CheckpointInfo(step: done, lines: ["log.jsonl": log.lines, "trajectory.jsonl": trajectory.lines],
-                                                    options: config.json, extra: .object(["cpu_seconds": .number(JSONNumber(lastCPU) ?? JSONNumber(0))])))
+                                                    extra: .object(["cpu_seconds": .number(JSONNumber(lastCPU) ?? JSONNumber(0))])))
     }
     do {
         try trainer.run(train: train, dev: dev, from: first, cpuBefore: cpuBefore) { e, line in
