@@ -16,7 +16,7 @@ BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
 PROGRAMS    = embed tokenize lm-infinite loki zo
 
-.PHONY: deps stamp build test test-install bench models check-e5 demo install uninstall clean refenv
+.PHONY: deps stamp build test test-install test-asan fuzz bench models check-e5 demo install uninstall clean refenv
 
 # The system packages the build links against (Debian names). Installed with apt-get when this runs as
 # root or with passwordless sudo; otherwise the exact command to run is printed and make stops.
@@ -111,6 +111,30 @@ demo: deps build models
 	$(BINDIR)/zo replay --base $(MINILM) --log .build/zo-demo/trajectory.jsonl --out .build/zo-demo-replay
 	cmp .build/zo-demo/trained.safetensors .build/zo-demo-replay/trained.safetensors && echo "replayed weights: identical ($$(wc -c < .build/zo-demo/trajectory.jsonl) bytes of trajectory)"
 
+# The test suite again under AddressSanitizer (its own build folder; slower, not part of `make test`).
+test-asan: deps stamp models
+	$(SWIFT) build -c release -Xswiftc -enable-testing -Xswiftc -sanitize=address $(ARCHFLAGS) --scratch-path .build-asan --build-tests
+	ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no $(SWIFT) test -c release -Xswiftc -enable-testing -Xswiftc -sanitize=address \
+	  $(ARCHFLAGS) --scratch-path .build-asan --skip-build
+
+# Fuzzing: each harness (Fuzz/<name>/main.swift) built with libFuzzer and AddressSanitizer, one at a
+# time, and run FUZZ_RUNS times from its seeds (Fuzz/corpus/<name>/; what it finds grows
+# .build-fuzz/corpus/<name>/). A crash stops it and leaves the input as .build-fuzz/crash-<name>-*.
+FUZZ_RUNS ?= 1000000
+FUZZERS   ?= jsonl safetensors gguf tokenizer png jpeg config trajectory
+FUZZFLAGS  = -c release -Xswiftc -sanitize=fuzzer,address $(ARCHFLAGS) --scratch-path .build-fuzz
+fuzz: deps
+	@for f in $(FUZZERS); do \
+	  $(SWIFT) build $(FUZZFLAGS) --product fuzz-$$f >/dev/null || exit 1; \
+	  mkdir -p .build-fuzz/corpus/$$f; \
+	  echo "fuzz-$$f: $(FUZZ_RUNS) runs"; \
+	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $$($(SWIFT) build $(FUZZFLAGS) --show-bin-path)/fuzz-$$f \
+	    -runs=$(FUZZ_RUNS) -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/crash-$$f- .build-fuzz/corpus/$$f Fuzz/corpus/$$f > .build-fuzz/fuzz-$$f.log 2>&1; \
+	  status=$$?; grep -E "stat::number_of_executed_units|stat::peak_rss" .build-fuzz/fuzz-$$f.log; \
+	  if [ $$status != 0 ]; then tail -40 .build-fuzz/fuzz-$$f.log; exit 1; fi; \
+	done
+
 # Installed binaries run without the Swift toolchain (the Swift standard library is linked in
 # statically), with shell completions (bash, zsh, fish) and man pages. They are built in a folder of
 # their own (.build-install: release, no test hooks), so installing never rebuilds the tests and
@@ -147,7 +171,7 @@ refenv:
 	  transformers safetensors tokenizers sentence-transformers accelerate gguf numpy pillow scikit-image
 
 clean:
-	rm -rf .build .build-install
+	rm -rf .build .build-install .build-asan .build-fuzz
 
 # Each program's experiments (`make exp-*`, the tables and plots of its README) live beside it:
 # Tools/<name>/experiments.mk.

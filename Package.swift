@@ -72,6 +72,13 @@ let package = Package(
         .executableTarget(name: "loki-bench", dependencies: ["LokiCore", "Runtime", "BenchSupport"], path: "Benchmarks/LokiBench",
                           swiftSettings: swiftSettings),
 
+        // Fuzz harnesses (`make fuzz` builds each with -sanitize=fuzzer,address and runs it; a plain build
+        // makes inert executables).
+        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+    ] + ["jsonl", "safetensors", "gguf", "tokenizer", "png", "jpeg", "config", "trajectory"].map { name in
+        .executableTarget(name: "fuzz-\(name)", dependencies: ["Runtime", "FuzzSupport"] + (name == "trajectory" ? ["ZOCore"] : []),
+                          path: "Fuzz/\(name)", swiftSettings: swiftSettings)
+    } + [
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests"),
         .testTarget(name: "RuntimeCLITests", dependencies: ["RuntimeCLI", "Runtime"], path: "Tests/RuntimeCLITests"),
         // Tool tests run the built binaries on real JSONL (they depend on the executables so those get built).

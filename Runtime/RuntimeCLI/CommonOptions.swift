@@ -1,6 +1,7 @@
 // The options every program shares, as ArgumentParser groups: `@OptionGroup var common: CommonOptions`
 // (threads, seed, batch size, progress) and `@OptionGroup var io: IOOptions` (input files, --rejects).
 // Invalid values throw ValidationError, which ArgumentParser reports with the usage and exit 64.
+import Foundation
 import Runtime
 import ArgumentParser
 #if canImport(Glibc)
@@ -24,6 +25,9 @@ public struct RunOptions: ParsableArguments {
     @Flag(help: "Show progress on stderr even when it is not a terminal.")
     public var progress = false
 
+    @Flag(help: "One fixed BLAS kernel (OpenBLAS's Haswell kernels: AVX2 and FMA) whatever the CPU, so machines of different kinds give the same bytes.")
+    public var portable = false
+
     public init() {}
 
     public func validate() throws {
@@ -33,14 +37,34 @@ public struct RunOptions: ParsableArguments {
     /// `--threads`, or the physical core count.
     public var threadCount: Int { threads ?? Threads.physicalCores() }
 
-    /// Apply `--threads` to OpenBLAS and the runtime (`Threads.count`). Call once at the start of run().
+    /// Apply `--threads` to OpenBLAS and the runtime (`Threads.count`), and `--portable`. Call once at
+    /// the start of run().
     public func apply() {
+        if portable { Portable.pinKernel() }
         Threads.set(threadCount)
     }
 
     /// Progress is shown when forced with --progress or when stderr is a terminal; never with --quiet.
     public func showsProgress(errorFD: Int32 = STDERR_FILENO) -> Bool {
         ProgressMeter.shouldShow(quiet: quiet, forced: progress, fd: errorFD)
+    }
+}
+
+/// `--portable`: OpenBLAS picks its kernels for the CPU when it loads (the last bits of every product
+/// follow that choice); OPENBLAS_CORETYPE pins them, but only before the library loads, so the program
+/// sets it and starts itself again.
+enum Portable {
+    static let kernel = "Haswell"
+
+    static func pinKernel() {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != kernel else { return }
+        setenv("OPENBLAS_CORETYPE", kernel, 1)
+        let args = CommandLine.arguments
+        var cargs = args.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", &cargs)
+        // exec failed (no /proc): go on with the kernel OpenBLAS chose, and say so.
+        printError(program: (args.first as NSString?)?.lastPathComponent ?? "mltools",
+                   "--portable: cannot restart with OPENBLAS_CORETYPE=\(kernel) (\(String(cString: strerror(errno)))); the CPU's own kernels are in use")
     }
 }
 
@@ -61,6 +85,7 @@ public struct CommonOptions: ParsableArguments {
     public var seed: UInt64 { run.seed }
     public var quiet: Bool { run.quiet }
     public var progress: Bool { run.progress }
+    public var portable: Bool { run.portable }
     public var threadCount: Int { run.threadCount }
     public func apply() { run.apply() }
     public func showsProgress(errorFD: Int32 = STDERR_FILENO) -> Bool { run.showsProgress(errorFD: errorFD) }

@@ -90,7 +90,9 @@ public final class GGUFFile: @unchecked Sendable {
         metadata = meta
         metadataKeys = keys
         alignment = meta["general.alignment"]?.int ?? 32
-        guard alignment > 0, alignment % 8 == 0 else { throw r.fail("general.alignment \(alignment) is not a positive multiple of 8") }
+        guard alignment > 0, alignment % 8 == 0, alignment <= 1 << 30 else {
+            throw r.fail("general.alignment \(alignment) is not a positive multiple of 8 (at most 2^30)")
+        }
 
         var infos: [(String, [Int], GGMLType, UInt64)] = []
         for i in 0..<Int(tensorCount) {
@@ -144,7 +146,7 @@ public final class GGUFFile: @unchecked Sendable {
             return file.floatTensor(shape: info.shape, byteOffset: info.fileOffset)
         }
         let out = Tensor(uninitializedShape: info.shape)
-        let base = file.bytes.baseAddress! + info.fileOffset, dst = out.data
+        let base = file.bytes.baseAddress! + info.fileOffset, dst = out.data  // invariant: a GGUF file is never empty
         let blocks = info.count / info.type.blockSize, bs = info.type.blockSize, bb = info.type.blockBytes
         // Blocks are independent: dequantize chunks of them on all threads.
         parallelFor(blocks, grain: 4096) { r in
@@ -180,7 +182,20 @@ public final class GGUFFile: @unchecked Sendable {
             guard depth < 4 else { throw r.fail("\(what): arrays nested too deeply") }
             let elementType = try r.read(UInt32.self, "element type of \(what)")
             let n = try r.read(UInt64.self, "length of \(what)")
-            guard n <= UInt64(r.remaining) else { throw r.fail("truncated: array \(what) claims \(n) elements, \(r.remaining) bytes left") }
+            // Every element takes at least this many bytes of the file: a count the rest of the file
+            // cannot hold (2^31 strings in a small file) is refused before anything is reserved for it.
+            let minBytes: UInt64
+            switch elementType {
+            case 0, 1, 7: minBytes = 1
+            case 2, 3: minBytes = 2
+            case 4, 5, 6: minBytes = 4
+            case 8, 10, 11, 12: minBytes = 8  // a string is at least its u64 length
+            case 9: minBytes = 12  // an array is at least its u32 type and u64 length
+            default: minBytes = 1  // an unknown type: the first element's read reports it
+            }
+            guard n <= UInt64(r.remaining) / minBytes else {
+                throw r.fail("truncated: array \(what) claims \(n) elements, \(r.remaining) bytes left")
+            }
             var items: [GGUFValue] = []
             items.reserveCapacity(Int(n))
             for _ in 0..<Int(n) { items.append(try readValue(&r, type: elementType, what: what, depth: depth + 1)) }

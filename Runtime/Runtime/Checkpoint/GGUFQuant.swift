@@ -71,7 +71,7 @@ public enum GGMLType: UInt32, Sendable, CustomStringConvertible {
 
 /// Dequantizes `count` values of `type` from `src` into `dst`.
 func dequantize(_ src: UnsafeRawBufferPointer, type: GGMLType, count: Int, into dst: UnsafeMutablePointer<Float>) {
-    let base = src.baseAddress!
+    let base = src.baseAddress!  // invariant: callers pass a slice of the mapped file (a non-nil start)
     let blocks = count / type.blockSize
     switch type {
     case .f32:

@@ -52,6 +52,8 @@ public final class MappedFile: @unchecked Sendable {
     /// `byteOffset` must be 4-byte aligned and the range inside the file.
     public func floatTensor(shape: [Int], byteOffset: Int) -> Tensor {
         let n = shape.reduce(1, *)
+        // invariant: callers (GGUF, safetensors) pass a range they validated against the file at open,
+        // so the file is not empty (base is set) and the range lies inside it.
         precondition(byteOffset % 4 == 0 && byteOffset + 4 * n <= length, "MappedFile.floatTensor: range outside file")
         let p = (base! + byteOffset).bindMemory(to: Float.self, capacity: max(n, 1))
         return Tensor(shape: shape, storage: Storage(borrowing: p, count: n, owner: self))

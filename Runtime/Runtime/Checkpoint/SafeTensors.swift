@@ -93,12 +93,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
             guard s == expected, e >= s else {
                 throw r.fail("tensor '\(name)': data_offsets [\(s), \(e)) do not follow the previous tensor (expected start \(expected))")
             }
-            var count = 1
-            for d in shape {
-                let (m, o) = count.multipliedReportingOverflow(by: d)
-                guard !o else { throw r.fail("tensor '\(name)': shape \(shape) overflows") }
-                count = m
+            guard e <= dataLength else {
+                throw r.fail("tensor '\(name)': data_offsets [\(s), \(e)) end past the data: the file holds \(dataLength) after the header")
             }
+            // The product of the non-zero dimensions must fit too: [0, 2^62, 4] holds no data, but
+            // arithmetic on its shape would overflow.
+            var span = 1
+            for d in shape where d > 0 {
+                let (m, o) = span.multipliedReportingOverflow(by: d)
+                guard !o else { throw r.fail("tensor '\(name)': shape \(shape) overflows") }
+                span = m
+            }
+            let count = shape.contains(0) ? 0 : span
             let (bytes, o) = count.multipliedReportingOverflow(by: dtype.size)
             guard !o, e - s == bytes else {
                 throw r.fail("tensor '\(name)': \(e - s) bytes for \(dtype.rawValue) \(shape) (expected \(o ? -1 : bytes))")
@@ -127,7 +133,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
             return file.floatTensor(shape: info.shape, byteOffset: info.start)
         }
         let out = Tensor(uninitializedShape: info.shape)
-        let p = file.bytes.baseAddress! + info.start, o = out.data
+        let p = file.bytes.baseAddress! + info.start, o = out.data  // invariant: the file holds at least its 8-byte header length
         switch info.dtype {
         case .f32: for i in 0..<info.count { o[i] = Float(bitPattern: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
         case .f16: for i in 0..<info.count { o[i] = halfToFloat(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
@@ -143,7 +149,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// An integer tensor's values (I8...I64, U8...U64, BOOL), for ids and counters.
     public func integers(_ name: String) throws -> [Int] {
         guard let info = info(name) else { throw CheckpointError(path, "no tensor named '\(name)'") }
-        let p = file.bytes.baseAddress! + info.start
+        let p = file.bytes.baseAddress! + info.start  // invariant: the file holds at least its 8-byte header length
         let n = info.count
         switch info.dtype {
         case .bool, .u8: return (0..<n).map { Int(p.load(fromByteOffset: $0, as: UInt8.self)) }
@@ -200,7 +206,7 @@ public func writeSafeTensors(_ tensors: [(String, Tensor)], metadata: [String: S
     try writeAtomically(to: path) { fd in
         var length = UInt64(header.bytes.count).littleEndian
         try writeAll(fd, &length, 8, path)
-        try header.bytes.withUnsafeBytes { try writeAll(fd, $0.baseAddress!, $0.count, path) }
+        try header.bytes.withUnsafeBytes { try writeAll(fd, $0.baseAddress!, $0.count, path) }  // invariant: the header is at least "{}"
         for (_, t) in tensors where t.count > 0 {
             // Float32 is little-endian on every platform we build for.
             try writeAll(fd, t.data, 4 * t.count, path)

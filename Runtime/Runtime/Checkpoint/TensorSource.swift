@@ -70,7 +70,7 @@ public final class SafeTensorsCheckpoint: TensorSource {
             weightMap = Dictionary(uniqueKeysWithValues: f.names.map { ($0, single) })
             return
         }
-        let ip = indexPath!
+        let ip = indexPath!  // invariant: every branch above sets `single` or `indexPath`
         guard let data = FileManager.default.contents(atPath: ip) else { throw CheckpointError(ip, "cannot read") }
         let json: JSONValue
         do { json = try JSONValue(parsing: [UInt8](data)) } catch { throw CheckpointError(ip, "not valid JSON: \(error)") }

@@ -20,6 +20,7 @@ extension Image {
     /// From x: [H, W, C] (C = 1, 3 or 4) or [H, W] (gray); values are clamped to [0, 1] and rounded
     /// to 8 bits.
     public init(tensor x: Tensor) {
+        // invariant: callers pass tensors they shaped themselves (a caller's error, not the data's).
         precondition(x.rank == 2 || x.rank == 3, "Image(tensor:): expected [H, W, C] or [H, W], got \(x.shape)")
         let c = x.rank == 3 ? x.shape[2] : 1
         precondition([1, 3, 4].contains(c), "Image(tensor:): \(c) channels in \(x.shape) (expected 1, 3 or 4)")

@@ -46,6 +46,8 @@ public struct Image: Equatable, Sendable {
     public var pixels: [UInt8]
 
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+        // invariant: decoded images come from CImageIO, which returns 1, 3 or 4 channels and w·h·c
+        // bytes (libpng/libjpeg errors are ImageErrors); other callers build their own pixels.
         precondition(width >= 0 && height >= 0, "Image: negative size \(width)x\(height)")
         precondition([1, 3, 4].contains(channels), "Image: \(channels) channels (expected 1, 3 or 4)")
         precondition(pixels.count == width * height * channels,

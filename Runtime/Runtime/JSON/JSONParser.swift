@@ -346,7 +346,7 @@ public struct JSONScanner {
                     i += 6
                     u = 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00)
                 }
-                out.append(contentsOf: UTF8.encode(Unicode.Scalar(u)!)!)
+                out.append(contentsOf: UTF8.encode(Unicode.Scalar(u)!)!)  // invariant: the scanner rejected lone surrogates
             default: out.append(e)  // '"', '\\', '/'
             }
         }

@@ -157,6 +157,7 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
     public init(floatLiteral value: Double) {
+        // invariant: a literal in the source is finite (data goes through init?(_: Float) or JSONNumber(_:)).
         guard let n = JSONNumber(value) else { preconditionFailure("JSONValue: \(value) has no JSON spelling") }
         self = .number(n)
     }

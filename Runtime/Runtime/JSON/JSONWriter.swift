@@ -36,11 +36,13 @@ public struct JSONWriter: TextOutputStream {
     /// A finite float, shortest round-trip form.
     @inline(__always)
     public mutating func write(float value: Float) {
+        // invariant: callers check first (Record's setters throw a RecordError for a non-finite value).
         precondition(value.isFinite, "JSONWriter: \(value) has no JSON spelling")
         value.write(to: &self)
     }
 
     public mutating func write(double value: Double) {
+        // invariant: callers check first (Record's setters throw a RecordError for a non-finite value).
         precondition(value.isFinite, "JSONWriter: \(value) has no JSON spelling")
         value.write(to: &self)
     }

@@ -8,6 +8,7 @@ extension Record {
     public func value(_ key: String) -> JSONValue? {
         guard let i = index(of: key) else { return nil }
         return withRawValue(i) { raw in
+            // invariant: a stored value was validated when the line was parsed, or written by JSONWriter.
             do { return try JSONScanner.parseDocument(raw, maxDepth: .max) } catch {
                 preconditionFailure("Record: stored value of '\(key)' is not valid JSON: \(error)")
             }

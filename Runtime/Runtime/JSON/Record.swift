@@ -131,7 +131,7 @@ public struct Record: Sendable {
                     let m = members[i]
                     if let mk = m.key {
                         if mk == key { return i }
-                    } else if m.keyEnd - m.keyStart == ku.count
+                    } else if m.keyEnd - m.keyStart == ku.count  // invariant: a member with a raw key lies in a non-empty line
                                 && (ku.count == 0 || memcmp(lb.baseAddress! + m.keyStart, ku.baseAddress!, ku.count) == 0) {
                         return i
                     }
@@ -258,7 +258,7 @@ public struct Record: Sendable {
                 if m.keyStart >= 0 {
                     w.append(raw: UnsafeBufferPointer(rebasing: lb[(m.keyStart - 1)..<(m.keyEnd + 1)]))
                 } else {
-                    w.write(string: m.key!)
+                    w.write(string: m.key!)  // invariant: an appended member (keyStart -1) always has its key
                 }
                 w.append(byte: UInt8(ascii: ":"))
                 if let r = m.replacement {

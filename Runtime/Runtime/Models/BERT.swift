@@ -143,9 +143,13 @@ public final class BERTModel: Module, Backbone {
         let c = config, (b, t) = (input.batch, input.length)
         let p = input.prefix?.first?.keys.shape[0] ?? 0
         precondition(input.prefix == nil || input.prefix!.count == layers.count, "BERT: one prefix entry per layer")
-        let positions = positionIds(input, prefixLength: p)
-        precondition(positions.allSatisfy { $0 < c.maxPositionEmbeddings },
-                     "BERT: \(t + p) tokens exceed \(c.maxPositionEmbeddings) positions (callers truncate)")
+        var positions = positionIds(input, prefixLength: p)
+        for (i, pos) in positions.enumerated() where pos >= c.maxPositionEmbeddings {
+            // Padding past the position table (a batch rounded up to whole row panels) reads position 0.
+            precondition(input.padding.map { !$0[i / t][i % t] } ?? false,
+                         "BERT: \(t + p) tokens exceed \(c.maxPositionEmbeddings) positions (callers truncate)")
+            positions[i] = 0
+        }
         let e = embeddings
         let words: Tensor
         if let emb = input.inputsEmbeds {

@@ -78,7 +78,9 @@ public struct BERTConfig: Decodable, Sendable {
     }
 }
 
-/// Token ids of several sequences, right-padded to one length, with the padding mask.
+/// Token ids of several sequences, right-padded to one length, with the padding mask. The length is a
+/// multiple of the BLAS kernel's row panel (RowPanels.size), so every sequence starts at the same
+/// position within a panel as it would alone: a record's output does not depend on its neighbours.
 public struct TokenBatch: Sendable {
     public let ids: [Int]        // [batch * length]
     public let typeIds: [Int]    // [batch * length]
@@ -88,7 +90,8 @@ public struct TokenBatch: Sendable {
 
     public init(_ sequences: [[Int]], typeIds: [[Int]]? = nil, padId: Int = 0) {
         batch = sequences.count
-        length = sequences.map(\.count).max() ?? 0
+        let longest = sequences.map(\.count).max() ?? 0, r = RowPanels.size
+        length = (longest + r - 1) / r * r
         lengths = sequences.map(\.count)
         var ids = [Int](repeating: padId, count: batch * length), types = [Int](repeating: 0, count: batch * length)
         var mask = [[Bool]]()

@@ -172,8 +172,13 @@ public final class DeBERTaV2Model: Module, Backbone {
             x = wordEmbeddings(ids, shape: [b, t])
         }
         if let positionEmbeddings {
-            precondition(p + t <= c.maxPositionEmbeddings, "DeBERTa: \(p + t) tokens exceed \(c.maxPositionEmbeddings) positions (callers truncate)")
-            x = x + positionEmbeddings((0..<b).flatMap { _ in p..<(p + t) }, shape: [b, t])
+            var positions = (0..<b).flatMap { _ in p..<(p + t) }
+            for (i, pos) in positions.enumerated() where pos >= c.maxPositionEmbeddings {
+                precondition(input.padding.map { !$0[i / t][i % t] } ?? false,
+                             "DeBERTa: \(p + t) tokens exceed \(c.maxPositionEmbeddings) positions (callers truncate)")
+                positions[i] = 0
+            }
+            x = x + positionEmbeddings(positions, shape: [b, t])
         }
         if let tokenTypeEmbeddings { x = x + tokenTypeEmbeddings(input.typeIds ?? [Int](repeating: 0, count: b * t), shape: [b, t]) }
         if let embedProj { x = embedProj(x) }

@@ -117,6 +117,14 @@ public final class LLaMAModel: Module {
     func decode(ids: [Int]?, inputsEmbeds: Tensor?, batch: Int, positions: [Int]? = nil, cache: KVCache? = nil,
                 keyPadding: [[Bool]]?, causal: Bool, backend: LLaMAAttentionBackend? = nil, lastOnly: Bool = false,
                 prefix: [LayerKeyValues]? = nil, hiddenStates: Bool = false, keyValues: Bool = false) -> BackboneOutput {
+        // Token-by-token decoding (a cache or an attention backend) takes one-row products as
+        // matrix-vector products: faster, and no batch neighbours to be independent of.
+        guard cache == nil && backend == nil || RowPanels.matrixVectorRows else {
+            return RowPanels.withMatrixVectorRows {
+                decode(ids: ids, inputsEmbeds: inputsEmbeds, batch: batch, positions: positions, cache: cache, keyPadding: keyPadding,
+                       causal: causal, backend: backend, lastOnly: lastOnly, prefix: prefix, hiddenStates: hiddenStates, keyValues: keyValues)
+            }
+        }
         let c = config
         var x: Tensor
         if let inputsEmbeds {

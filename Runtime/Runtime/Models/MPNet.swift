@@ -170,7 +170,10 @@ public final class MPNetModel: Module, Backbone {
                 for i in 0..<t where ids[r * t + i] != pad { n += 1; positions[r * t + i] = n + p + pad }
             }
         }
-        precondition(positions.allSatisfy { $0 < c.maxPositionEmbeddings }, "MPNet: \(t + p) tokens exceed the position table (callers truncate)")
+        for (i, pos) in positions.enumerated() where pos >= c.maxPositionEmbeddings {
+            precondition(input.padding.map { !$0[i / t][i % t] } ?? false, "MPNet: \(t + p) tokens exceed the position table (callers truncate)")
+            positions[i] = Self.paddingIndex
+        }
         var x = dropout(embeddingNorm(words + positionEmbeddings(positions, shape: [b, t])))
         let bias = positionBias(length: t, prefix: p)
         var out = BackboneOutput(lastHidden: x)

@@ -59,10 +59,16 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
             let qp = q.data + bi * tq * qRow + hi * d
             let kp = k.data + bi * tcap * kRow + kh * d, vp = v.data + bi * tcap * kRow + kh * d
             let sp = probs.map { $0.data + (pair * tq) * tk } ?? scores!.data
-            gemm(false, true, tq, tk, d, qp, qRow, kp, kRow, sp, tk, alpha: s)
-            if let bias { addBias(sp, bias, batch: biasBatch == 1 ? 0 : bi, head: hi, count: tq * tk) }
-            maskedSoftmaxRows(sp, rows: tq, cols: tk, mask: mask, batch: bi)
-            gemm(false, false, tq, d, tk, sp, tk, vp, kRow, out.data + bi * tq * qRow + hi * d, qRow)
+            // Only the sequence's own queries and keys (its padding is never touched), so a row's
+            // arithmetic is what it would be with the sequence alone.
+            let (rows, cols) = mask.extent(batch: bi, queries: tq, keys: tk)
+            if rows > 0 && cols > 0 {
+                gemm(false, true, rows, cols, d, qp, qRow, kp, kRow, sp, tk, alpha: s)
+                if let bias { addBias(sp, bias, batch: biasBatch == 1 ? 0 : bi, head: hi, rows: rows, cols: cols, stride: tk, tq: tq, tk: tk) }
+                maskedSoftmaxRows(sp, rows: rows, cols: cols, stride: tk, mask: mask, batch: bi)
+                gemm(false, false, rows, d, cols, sp, tk, vp, kRow, out.data + bi * tq * qRow + hi * d, qRow)
+            }
+            if probs != nil { zeroOutside(sp, rows: rows, cols: cols, tq: tq, tk: tk) }
         }
         withExtendedLifetime(scores) {}
     }
@@ -102,19 +108,42 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
     }
 }
 
-/// Adds the bias block of (batch, head) to a [Tq, Tk] score block.
-@inline(__always)
-func addBias(_ sp: UnsafeMutablePointer<Float>, _ bias: Tensor, batch: Int, head: Int, count: Int) {
-    let src = bias.data + (batch * bias.shape[1] + head) * count
-    for i in 0..<count { sp[i] += src[i] }
+extension AttentionMask {
+    /// The queries and keys of sequence `batch` that take part: with right padding (its visible keys a
+    /// prefix of the key axis), the visible keys, and the queries whose own position (query i sits at
+    /// key keys − queries + i) is one of them; otherwise all of them.
+    func extent(batch: Int, queries tq: Int, keys tk: Int) -> (rows: Int, cols: Int) {
+        guard let pad = keyPadding?[batch] else { return (tq, tk) }
+        var cols = 0
+        while cols < tk && pad[cols] { cols += 1 }
+        for j in cols..<tk where pad[j] { return (tq, tk) }  // holes: not plain right padding
+        return (max(0, min(tq, cols - (tk - tq))), cols)
+    }
 }
 
-/// Applies the mask (-inf) and a softmax to each row of a [rows, cols] score block.
+/// Zeroes a [tq, tk] probability block outside its [rows, cols] corner (what backward reads).
 @inline(__always)
-func maskedSoftmaxRows(_ sp: UnsafeMutablePointer<Float>, rows: Int, cols: Int, mask: AttentionMask, batch: Int) {
+func zeroOutside(_ sp: UnsafeMutablePointer<Float>, rows: Int, cols: Int, tq: Int, tk: Int) {
+    if cols < tk { for i in 0..<rows { (sp + i * tk + cols).update(repeating: 0, count: tk - cols) } }
+    if rows < tq { (sp + rows * tk).update(repeating: 0, count: (tq - rows) * tk) }
+}
+
+/// Adds the [rows, cols] corner of the bias block of (batch, head) ([tq, tk]) to a score block whose
+/// rows are `stride` apart.
+@inline(__always)
+func addBias(_ sp: UnsafeMutablePointer<Float>, _ bias: Tensor, batch: Int, head: Int, rows: Int, cols: Int, stride: Int,
+             tq: Int, tk: Int) {
+    let src = bias.data + (batch * bias.shape[1] + head) * tq * tk
+    for i in 0..<rows { for j in 0..<cols { sp[i * stride + j] += src[i * tk + j] } }
+}
+
+/// Applies the mask (-inf) and a softmax to each of `rows` rows (`cols` entries, `stride` apart) of a
+/// score block.
+@inline(__always)
+func maskedSoftmaxRows(_ sp: UnsafeMutablePointer<Float>, rows: Int, cols: Int, stride: Int? = nil, mask: AttentionMask, batch: Int) {
     let pad = mask.keyPadding?[batch]
     for i in 0..<rows {
-        let row = sp + i * cols
+        let row = sp + i * (stride ?? cols)
         if mask.causal {
             let last = mask.queryOffset + i  // keys 0...last are visible
             if last + 1 < cols { for j in max(last + 1, 0)..<cols { row[j] = -.infinity } }
@@ -137,13 +166,16 @@ func attentionTangent(_ q: Tensor, _ k: Tensor, _ v: Tensor, tk: Int, mask: Atte
     let out = Tensor.zeros(q.shape)
     let p = Tensor(uninitializedShape: [tq, max(tk, 1)]), ds = Tensor(uninitializedShape: [tq, max(tk, 1)])
     let dq = q.tangent, dk = k.tangent, dv = v.tangent, dbias = bias?.tangent
-    let biasBatch = bias?.shape[0] ?? 0
+    let biasBatch = bias?.shape[0] ?? 0, fullTq = tq, fullTk = tk
     for bi in 0..<b {
         for hi in 0..<h {
             let kh = hi / group
             let qo = bi * tq * qRow + hi * d, ko = bi * tcap * kRow + kh * d
+            // The same queries and keys as the forward pass (padding rows stay zero there and here).
+            let (tq, tk) = mask.extent(batch: bi, queries: fullTq, keys: fullTk)
+            guard tq > 0 && tk > 0 else { continue }
             gemm(false, true, tq, tk, d, q.data + qo, qRow, k.data + ko, kRow, p.data, tk, alpha: s)
-            if let bias { addBias(p.data, bias, batch: biasBatch == 1 ? 0 : bi, head: hi, count: tq * tk) }
+            if let bias { addBias(p.data, bias, batch: biasBatch == 1 ? 0 : bi, head: hi, rows: tq, cols: tk, stride: tk, tq: fullTq, tk: fullTk) }
             maskedSoftmaxRows(p.data, rows: tq, cols: tk, mask: mask, batch: bi)
             let o = out.data + qo
             if dq != nil || dk != nil || dbias != nil {
@@ -152,7 +184,7 @@ func attentionTangent(_ q: Tensor, _ k: Tensor, _ v: Tensor, tk: Int, mask: Atte
                 if let dk { gemm(false, true, tq, tk, d, q.data + qo, qRow, dk.data + ko, kRow, ds.data, tk, alpha: s, beta: beta); beta = 1 }
                 if let dbias {
                     if beta == 0 { ds.data.update(repeating: 0, count: tq * tk) }
-                    addBias(ds.data, dbias, batch: biasBatch == 1 ? 0 : bi, head: hi, count: tq * tk)
+                    addBias(ds.data, dbias, batch: biasBatch == 1 ? 0 : bi, head: hi, rows: tq, cols: tk, stride: tk, tq: fullTq, tk: fullTk)
                 }
                 for i in 0..<tq {
                     let pr = p.data + i * tk, dr = ds.data + i * tk

@@ -9,10 +9,18 @@ import CBLAS
 /// C = op(A)·op(B) (+ beta·C) with explicit leading dimensions (row-major): kernels that read
 /// interleaved layouts (heads inside rows) without copying call this directly.
 ///
-/// Products split into tiles of at most 256 rows × 384 columns (decided by the shapes alone), each a
+/// Products split into tiles of at most 252 rows × 384 columns (decided by the shapes alone), each a
 /// single-threaded BLAS call, the tiles spread over the runtime's threads: every output element is
-/// computed the same way for any thread count. One-row products (decoding) are matrix-vector
-/// products split into fixed 1,024-column chunks.
+/// computed the same way for any thread count.
+///
+/// Rows are also computed the same way whatever the other rows are (a record's result does not depend
+/// on its batch neighbours): OpenBLAS's kernels treat a row according to its position within a panel of
+/// R rows and give a partial last panel other code (R = 12 for its Haswell/Zen sgemm), so every product
+/// with op(A) = A runs on whole panels, the last one through a zero-padded copy; callers that lay
+/// sequences out at multiples of R (TokenBatch) then get the bits a sequence gets alone. R is measured
+/// once per process from the kernel in use (`RowPanels.size`). One-row products are matrix-vector
+/// products split into fixed 1,024-column chunks only where a caller asks for that (decoding:
+/// `RowPanels.withMatrixVectorRows`); elsewhere a single row is a panel like any other.
 public func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                  _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, alpha: Float = 1, beta: Float = 0) {
@@ -21,7 +29,7 @@ public func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
         return
     }
-    if m == 1 && !transA {
+    if m == 1 && !transA && RowPanels.matrixVectorRows {
         // y = op(B)ᵀ a: B [K, N] → Trans over [K, cols]; B [N, K] (transB) → NoTrans over [rows, K].
         let chunk = 1024, chunks = (n + chunk - 1) / chunk
         parallelFor(chunks, grain: max(1, (1 << 18) / max(chunk * k, 1))) { range in
@@ -36,7 +44,30 @@ public func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         }
         return
     }
-    let tm = 256, tn = 384
+    let r = transA ? 1 : RowPanels.size
+    let whole = m - m % r
+    if whole > 0 { tiledGEMM(transA, transB, whole, n, k, a, lda, b, ldb, c, ldc, alpha: alpha, beta: beta, panel: r) }
+    if whole < m {
+        // The last partial panel through a zero-padded copy of its rows (and of C's, when beta ≠ 0).
+        let rows = m - whole
+        let pa = UnsafeMutablePointer<Float>.allocate(capacity: r * k), pc = UnsafeMutablePointer<Float>.allocate(capacity: r * n)
+        defer { pa.deallocate(); pc.deallocate() }
+        pa.initialize(repeating: 0, count: r * k)
+        pc.initialize(repeating: 0, count: r * n)
+        for i in 0..<rows {
+            (pa + i * k).update(from: a + (whole + i) * lda, count: k)
+            if beta != 0 { (pc + i * n).update(from: c + (whole + i) * ldc, count: n) }
+        }
+        tiledGEMM(false, transB, r, n, k, pa, k, b, ldb, pc, n, alpha: alpha, beta: beta, panel: r)
+        for i in 0..<rows { (c + (whole + i) * ldc).update(from: pc + i * n, count: n) }
+    }
+}
+
+/// The fixed tiling over the threads (tile rows a multiple of `panel`).
+private func tiledGEMM(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, alpha: Float, beta: Float, panel: Int) {
+    let tm = max(panel, 256 / panel * panel), tn = 384
     let mt = (m + tm - 1) / tm, nt = (n + tn - 1) / tn
     parallelFor(mt * nt, grain: max(1, (1 << 20) / max(min(m, tm) * min(n, tn) * k, 1))) { range in
         for t in range {
@@ -48,6 +79,49 @@ public func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                         Int32(rows), Int32(cols), Int32(k), alpha, ap, Int32(lda), bp, Int32(ldb), beta,
                         c + i0 * ldc + j0, Int32(ldc))
         }
+    }
+}
+
+/// How OpenBLAS's kernel in use groups rows, measured once, and the decoding switch for one-row products.
+public enum RowPanels {
+    /// The smallest R (of 1, 2, 4, 8, 12, 16, 24, 32, 48, 64) for which a row gives the same bits at
+    /// every position that is a multiple of R of a product whose row count is a multiple of R.
+    public static let size: Int = measure()
+
+    /// Whether one-row products use matrix-vector BLAS (faster for decoding one token; not the bits of a
+    /// row computed inside a panel).
+    public nonisolated(unsafe) static var matrixVectorRows = false
+
+    /// Runs `body` with one-row products as matrix-vector products (a decoder's token-by-token steps).
+    public static func withMatrixVectorRows<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = matrixVectorRows
+        matrixVectorRows = true
+        defer { matrixVectorRows = saved }
+        return try body()
+    }
+
+    static func measure() -> Int {
+        let k = 40, n = 36
+        let w = RandomGenerator(seed: 7, stream: 1).normal([n, k]), x = RandomGenerator(seed: 7, stream: 2).normal([4, k])
+        for r in [1, 2, 4, 8, 12, 16, 24, 32, 48, 64] {
+            var seen: [UInt32]? = nil
+            var same = true
+            outer: for m in [r, 2 * r, 3 * r, 5 * r] {
+                for p in stride(from: 0, to: m, by: r) {
+                    let buf = RandomGenerator(seed: 7, stream: UInt64(3 + m * 100 + p)).normal([m, k])
+                    let rows = min(4, m - p)
+                    for i in 0..<rows { (buf.data + (p + i) * k).update(from: x.data + i * k, count: k) }
+                    var c = [Float](repeating: 0, count: m * n)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, buf.data, Int32(k),
+                                w.data, Int32(k), 0, &c, Int32(n))
+                    let bits = c[(p * n)..<((p + rows) * n)].map(\.bitPattern)
+                    if let s = seen, s != bits { same = false; break outer }
+                    seen = bits
+                }
+            }
+            if same { return r }
+        }
+        return 1
     }
 }
 

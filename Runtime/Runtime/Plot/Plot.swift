@@ -70,8 +70,8 @@ public struct LinePlot: Sendable {
         let labels = legendLabels(tolerance: 1e-3 * (yr.upperBound - yr.lowerBound))
         let legendWidth = series.isEmpty ? 0 : (labels.map(\.count).max() ?? 0) * PlotFont.width + 56
         let (left, right, top, bottom) = (88.0, Double(width - 24 - legendWidth), 44.0, Double(height - 64))
-        func px(_ x: Double) -> Double { left + (x - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * (right - left) }
-        func py(_ y: Double) -> Double { bottom - (y - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * (bottom - top) }
+        func px(_ x: Double) -> Double { onCanvas(left + (x - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * (right - left)) }
+        func py(_ y: Double) -> Double { onCanvas(bottom - (y - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * (bottom - top)) }
         let black: PlotColor = (0, 0, 0), grid: PlotColor = (232, 232, 232)
 
         for t in niceTicks(xr) {
@@ -166,6 +166,12 @@ public struct LinePlot: Sendable {
     }
 }
 
+/// A pixel coordinate the canvas can work with. A point far outside the axis range (a fixed yRange
+/// and a value that explodes, or an extreme value in the data) is pulled in to a band a million pixels
+/// around the canvas, and NaN (a range too wide for a Double) goes outside it, so no conversion to Int
+/// traps and no dashed line loops over a near-infinite length.
+func onCanvas(_ v: Double) -> Double { v.isNaN ? -1e6 : min(max(v, -1e6), 1e6) }
+
 /// About six round tick values (1, 2 or 5 × 10^k apart) inside the range.
 func niceTicks(_ r: ClosedRange<Double>) -> [Double] {
     let span = r.upperBound - r.lowerBound
@@ -174,7 +180,8 @@ func niceTicks(_ r: ClosedRange<Double>) -> [Double] {
     let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
     var t = ceil(r.lowerBound / step) * step
     var out: [Double] = []
-    while t <= r.upperBound + step * 1e-9 { out.append(abs(t) < step * 1e-9 ? 0 : t); t += step }
+    // The count bound: a step below the precision of t (values near 1e22 a few ulps apart) never advances it.
+    while t <= r.upperBound + step * 1e-9 && out.count < 100 { out.append(abs(t) < step * 1e-9 ? 0 : t); t += step }
     return out
 }
 

@@ -117,6 +117,8 @@ public final class RandomGenerator: @unchecked Sendable {
 
     /// Uniform integer in 0..<n, without modulo bias (Lemire's method).
     public func nextInt(below n: Int) -> Int {
+        // invariant: callers pass the size of something in memory (a permutation, a list to pick from)
+        // or check data-sized bounds first (lm-infinite train: at most 2^32 batch starts).
         precondition(n > 0 && n <= Int(UInt32.max), "nextInt: bound \(n) out of range")
         let bound = UInt32(n)
         let threshold = (0 &- bound) % bound

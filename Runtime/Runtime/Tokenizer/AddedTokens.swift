@@ -23,7 +23,7 @@ struct AddedTokenMatcher {
             guard let f = p.chars.first else { continue }
             byFirst[f, default: []].append((p.chars, t.id, t))
         }
-        for k in byFirst.keys { byFirst[k]!.sort { $0.0.count > $1.0.count } }
+        for k in byFirst.keys { byFirst[k]!.sort { $0.0.count > $1.0.count } }  // invariant: k is one of its keys
     }
 
     /// Pieces of `text`: (lo, hi, token id or nil), covering it (HF's find_matches).

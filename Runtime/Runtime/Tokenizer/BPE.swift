@@ -47,7 +47,7 @@ final class BPEModel: TokenModel, @unchecked Sendable {
     convenience init(_ j: JSONValue) throws {
         let vocab = Vocab()
         guard let v = j["vocab"]?.objectValue else { throw TokenizerError("BPE model without a vocab") }
-        for m in v { vocab.insert(Array(m.key.utf8), id: try vocabId(m)) }
+        for m in v { vocab.insert(Array(m.key.utf8), id: try vocabId(m, entries: v.count)) }
         var merges: [([UInt8], [UInt8])] = []
         for m in j["merges"]?.arrayValue ?? [] {
             if let s = m.stringValue {
@@ -93,7 +93,7 @@ final class BPEModel: TokenModel, @unchecked Sendable {
             let n = utf8Encode(c, &tmp)
             withUnsafeBytes(of: &tmp) { for k in 0..<n { key.append($0[k]) } }
             if i == word.count - 1 { key += suffix }
-            if let id = key.withUnsafeBufferPointer({ vocab.id($0.baseAddress!, $0.count) }) {
+            if let id = key.withUnsafeBufferPointer({ vocab.id($0.baseAddress!, $0.count) }) {  // invariant: key holds a char
                 if let u = unk { ids.append(Int32(u.id)); lo.append(Int32(u.lo)); hi.append(Int32(u.hi)); unk = nil }
                 ids.append(Int32(id)); lo.append(Int32(i)); hi.append(Int32(i + 1))
                 continue

@@ -6,7 +6,7 @@ public enum ByteTokenizerFile {
     public static func json(special: [String] = ["<|endoftext|>"]) -> JSONValue {
         var vocab = JSONObject()
         for b in 0..<256 {
-            let ch = String(Character(Unicode.Scalar(ByteLevel.byteToChar[b])!))
+            let ch = String(Character(Unicode.Scalar(ByteLevel.byteToChar[b])!))  // invariant: the table's code points are below 324
             vocab.members.append(.init(key: ch, value: .number(JSONNumber(b))))
         }
         for (i, s) in special.enumerated() { vocab.members.append(.init(key: s, value: .number(JSONNumber(256 + i)))) }

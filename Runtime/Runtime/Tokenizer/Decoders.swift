@@ -21,8 +21,10 @@ func makeDecoder(_ j: JSONValue) throws -> TokenDecoder? {
     case "ByteFallback": return ByteFallbackDecoder()
     case "Fuse": return FuseDecoder()
     case "Strip":
-        return StripDecoder(content: (j["content"]?.stringValue ?? " ").unicodeScalars.first ?? " ",
-                            start: try j["start"]?.numberValue?.int() ?? 0, stop: try j["stop"]?.numberValue?.int() ?? 0)
+        let start = try j["start"]?.numberValue?.int() ?? 0
+        let stop = try j["stop"]?.numberValue?.int() ?? 0
+        guard start >= 0, stop >= 0 else { throw TokenizerError("Strip decoder: start \(start) and stop \(stop) must not be negative") }
+        return StripDecoder(content: (j["content"]?.stringValue ?? " ").unicodeScalars.first ?? " ", start: start, stop: stop)
     case "Replace":
         let p = j["pattern"]
         return ReplaceDecoder(pattern: try makeSplitPattern(string: p?["String"]?.stringValue, regex: p?["Regex"]?.stringValue),

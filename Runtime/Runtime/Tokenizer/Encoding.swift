@@ -143,7 +143,7 @@ func truncatePair(_ a: inout Encoding, _ b: inout Encoding?, _ t: Truncation, ma
 
 func padBatch(_ encs: inout [Encoding], _ p: Padding) {
     guard !encs.isEmpty else { return }
-    var length = p.fixedLength ?? encs.map(\.count).max()!
+    var length = p.fixedLength ?? encs.map(\.count).max()!  // invariant: encs is not empty (guard above)
     if let m = p.padToMultipleOf, m > 0, length % m > 0 { length += m - length % m }
     for k in encs.indices { encs[k].pad(to: length, id: p.padId, typeId: p.padTypeId, token: p.padToken, left: p.left) }
 }

@@ -24,6 +24,9 @@ extension Tokenizer {
         let md = g.metadata
         guard let kind = md["tokenizer.ggml.model"]?.string else { throw TokenizerError("no tokenizer.ggml.model in the metadata") }
         guard let tokenValues = md["tokenizer.ggml.tokens"]?.array else { throw TokenizerError("no tokenizer.ggml.tokens in the metadata") }
+        guard tokenValues.count < Int(Int32.max) else {
+            throw TokenizerError("tokenizer.ggml.tokens holds \(tokenValues.count) tokens; ids must stay below 2^31")
+        }
         let tokens = tokenValues.map { $0.bytes ?? [] }
         let types = md["tokenizer.ggml.token_type"]?.array?.map { $0.int ?? 1 } ?? []
         let merges: [([UInt8], [UInt8])]? = try md["tokenizer.ggml.merges"]?.array.map { arr in
@@ -33,7 +36,8 @@ extension Tokenizer {
                 return (Array(b[..<sp]), Array(b[(sp + 1)...]))
             }
         }
-        func id(_ k: String) -> Int? { md["tokenizer.ggml.\(k)"]?.int }
+        // A special token id outside the vocabulary is ignored, as llama.cpp does (with a warning).
+        func id(_ k: String) -> Int? { md["tokenizer.ggml.\(k)"]?.int.flatMap { $0 >= 0 && $0 < tokens.count ? $0 : nil } }
         let vocab = Vocab()
         let t: Tokenizer
         var addBos: Bool
@@ -89,7 +93,7 @@ extension Tokenizer {
         var single: [TemplateProcessing.Piece] = [], pair: [TemplateProcessing.Piece] = []
         var specials: [String: ([Int], [String])] = [:]
         let bos = t.bosId.flatMap { vocab.string($0) } ?? "", eos = t.eosId.flatMap { vocab.string($0) } ?? ""
-        if addBos { single.append(.special(bos, 0)); specials[bos] = ([t.bosId!], [bos]) }
+        if addBos { single.append(.special(bos, 0)); specials[bos] = ([t.bosId!], [bos]) }  // invariant: addBos implies bosId
         single.append(.seq(0, 0))
         if addEos, let e = t.eosId { single.append(.special(eos, 0)); specials[eos] = ([e], [eos]) }
         pair = single

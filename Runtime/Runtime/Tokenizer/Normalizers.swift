@@ -146,7 +146,7 @@ struct UnicodeNormalizer: Normalizer {
             while e < dec.count && !(dec[e].0 < 0x300 && dec[e].2 == 0) { e += 1 }
             let chunk = dec[k..<e]
             if chunk.count == 1 {
-                dest.append((chunk.first!.0, chunk.first!.1))
+                dest.append((chunk.first!.0, chunk.first!.1))  // invariant: chunk.count == 1
             } else {
                 let composed = UChar.compose(chunk.map(\.0), compat: false)
                 // Walk the composed chars, consuming the decomposed ones each stands for.

@@ -7,6 +7,8 @@ protocol PostProcessor {
     /// Tokens added for one sequence (pair false) or a pair.
     func addedTokens(pair: Bool) -> Int
     func process(_ encs: [Encoding], addSpecialTokens: Bool) -> [Encoding]
+    /// Every id it can add (they count in the tokenizer's vocabSize).
+    var specialIds: [Int] { get }
 }
 
 /// Join encodings one after the other (HF's default_process; processors return lists, the tokenizer joins).
@@ -50,6 +52,7 @@ func makePostProcessor(_ j: JSONValue) throws -> PostProcessor? {
 
 struct ProcessorSequence: PostProcessor {
     let items: [PostProcessor]
+    var specialIds: [Int] { items.flatMap { $0.specialIds } }
     func addedTokens(pair: Bool) -> Int { items.reduce(0) { $0 + $1.addedTokens(pair: pair) } }
     func process(_ encs: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
         return items.reduce(encs) { $1.process($0, addSpecialTokens: addSpecialTokens) }
@@ -59,6 +62,7 @@ struct ProcessorSequence: PostProcessor {
 /// ByteLevel's trim_offsets: offsets leave out the leading/trailing spaces a token carries.
 struct TrimOffsets: PostProcessor {
     let addPrefixSpace: Bool
+    var specialIds: [Int] { [] }
     func addedTokens(pair: Bool) -> Int { 0 }
     func process(_ encs: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
         encs.map(trim)
@@ -94,7 +98,21 @@ struct TemplateProcessing: PostProcessor {
         for case .special(let s, _) in single + pair where specials[s] == nil {
             throw TokenizerError("TemplateProcessing: special token \"\(s)\" has no ids")
         }
+        // Ids and type ids index a model's embedding tables: refused here when negative or past 2^31.
+        for (s, v) in specials {
+            if let bad = v.0.first(where: { $0 < 0 || $0 >= Int(Int32.max) }) {
+                throw TokenizerError("TemplateProcessing: special token \"\(s)\" has id \(bad)")
+            }
+        }
+        for piece in single + pair {
+            switch piece {
+            case .seq(_, let t), .special(_, let t):
+                if t < 0 || t >= Int(Int32.max) { throw TokenizerError("TemplateProcessing: type id \(t)") }
+            }
+        }
     }
+
+    var specialIds: [Int] { specials.values.flatMap { $0.0 } }
 
     init(_ j: JSONValue) throws {
         func pieces(_ v: JSONValue?) throws -> [Piece] {
@@ -122,7 +140,8 @@ struct TemplateProcessing: PostProcessor {
     static func parse(_ s: String) throws -> [Piece] {
         try s.split(separator: " ").map { w in
             let parts = w.split(separator: ":", maxSplits: 1)
-            let name = String(parts[0])
+            guard let first = parts.first else { throw TokenizerError("TemplateProcessing: bad piece \(w)") }  // ":" alone
+            let name = String(first)
             let type = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
             if name.hasPrefix("$") {
                 let r = name.dropFirst()

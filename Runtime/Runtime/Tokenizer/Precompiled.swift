@@ -42,6 +42,8 @@ struct PrecompiledNormalizer: Normalizer {
             if (unit >> 8) & 1 == 1 {
                 guard pos < trie.count else { return nil }
                 let index = Int(trie[pos] & ((1 << 31) - 1))
+                // The offset comes from the charsmap: one past the strings is no replacement (not a trap).
+                guard index <= normalized.count else { return nil }
                 var end = index
                 while end < normalized.count && normalized[end] != 0 { end += 1 }
                 return index <= end ? Array(normalized[index..<end]) : nil
@@ -76,7 +78,7 @@ struct PrecompiledNormalizer: Normalizer {
                 continue
             }
             for c in scalars {
-                let u = Array(String(Unicode.Scalar(c)!).utf8)
+                let u = Array(String(Unicode.Scalar(c)!).utf8)  // invariant: c came from a String's unicodeScalars
                 if let r = transform(u) { modified = true; replace(1, r) } else { dest.append((c, 0)) }
             }
         }

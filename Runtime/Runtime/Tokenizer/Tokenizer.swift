@@ -90,8 +90,12 @@ public final class Tokenizer: @unchecked Sendable {
         setAddedTokens(added)
         if let t = j["truncation"], !t.isNull {
             let strategy = Truncation.Strategy(rawValue: t["strategy"]?.stringValue ?? "LongestFirst") ?? .longestFirst
-            truncation = Truncation(maxLength: try t["max_length"]?.numberValue?.int() ?? 512, strategy: strategy,
-                                    stride: try t["stride"]?.numberValue?.int() ?? 0, left: t["direction"]?.stringValue == "Left")
+            let maxLen = try t["max_length"]?.numberValue?.int() ?? 512
+            let overlap = try t["stride"]?.numberValue?.int() ?? 0
+            guard maxLen >= 0, overlap >= 0 else {
+                throw TokenizerError("truncation: max_length \(maxLen) and stride \(overlap) must not be negative")
+            }
+            truncation = Truncation(maxLength: maxLen, strategy: strategy, stride: overlap, left: t["direction"]?.stringValue == "Left")
         }
         if let p = j["padding"], !p.isNull {
             var pad = Padding()
@@ -101,6 +105,15 @@ public final class Tokenizer: @unchecked Sendable {
             pad.padId = try p["pad_id"]?.numberValue?.int() ?? 0
             pad.padTypeId = try p["pad_type_id"]?.numberValue?.int() ?? 0
             pad.padToken = p["pad_token"]?.stringValue ?? "[PAD]"
+            // Lengths size every padded encoding and ids index embedding tables: refused here when
+            // negative or absurd, not allocated or emitted.
+            let fixed = pad.fixedLength ?? 0, multiple = pad.padToMultipleOf ?? 0
+            guard fixed >= 0, fixed <= Tokenizer.maxPadding, multiple >= 0, multiple <= Tokenizer.maxPadding else {
+                throw TokenizerError("padding: length \(fixed) and pad_to_multiple_of \(multiple) must be in 0...\(Tokenizer.maxPadding)")
+            }
+            guard pad.padId >= 0, pad.padId < Int(Int32.max), pad.padTypeId >= 0, pad.padTypeId < Int(Int32.max) else {
+                throw TokenizerError("padding: pad_id \(pad.padId) and pad_type_id \(pad.padTypeId) must be ids (0..<2^31)")
+            }
             padding = pad
         }
         for (name, slot) in [("[CLS]", \Tokenizer.clsId), ("[SEP]", \.sepId), ("[PAD]", \.padId), ("[UNK]", \.unkId),
@@ -124,7 +137,15 @@ public final class Tokenizer: @unchecked Sendable {
 
     // MARK: vocabulary
 
-    public var vocabSize: Int { max(model.vocab.maxId + 1, (addedTokens.map(\.id).max() ?? -1) + 1) }
+    /// Longest padding a tokenizer.json may ask for (fixed length or multiple).
+    static let maxPadding = 1 << 20
+
+    /// One past the largest id encode can produce: the model's and added tokens', and the special
+    /// tokens of the post-processor and padding (a model checks it has an embedding row for each).
+    public var vocabSize: Int {
+        max(model.vocab.maxId + 1, (addedTokens.map(\.id).max() ?? -1) + 1,
+            (postProcessor?.specialIds.max() ?? -1) + 1, padding.map { $0.padId + 1 } ?? 0)
+    }
 
     public func tokenToId(_ token: String) -> Int? {
         let b = Array(token.utf8)
@@ -181,6 +202,10 @@ public final class Tokenizer: @unchecked Sendable {
 
     func encodeSequence(_ text: String, typeId: Int) throws -> Encoding {
         let chars = scalars(text)
+        // Offsets are kept as Int32 (NormalizedText): a longer text is an error, not a trap.
+        guard chars.count < Int(Int32.max) else {
+            throw TokenizerError("a text of \(chars.count) code points is too long to tokenize (at most 2^31 - 2)")
+        }
         var enc = Encoding()
         var word = 0
         var pieces: [NormalizedText] = []

@@ -18,6 +18,7 @@ final class UnigramModel: TokenModel {
     init(_ j: JSONValue) throws {
         vocab = Vocab()
         guard let v = j["vocab"]?.arrayValue else { throw TokenizerError("Unigram model without a vocab") }
+        guard v.count < Int(Int32.max) else { throw TokenizerError("Unigram vocab of \(v.count) entries: ids must stay below 2^31") }
         var minS = Double.infinity
         for (id, item) in v.enumerated() {
             guard let piece = item[0]?.stringValue, let s = item[1]?.numberValue.map({ serdeJSONDouble($0.text) }) else {
@@ -31,6 +32,7 @@ final class UnigramModel: TokenModel {
             for x in b {
                 let k = node << 8 | Int(x)
                 if let c = children[k] { node = Int(c) } else {
+                    guard terminal.count < Int(Int32.max) else { throw TokenizerError("Unigram vocab: more than 2^31 trie nodes") }
                     terminal.append(-1)
                     children[k] = Int32(terminal.count - 1)
                     node = terminal.count - 1
@@ -40,6 +42,8 @@ final class UnigramModel: TokenModel {
         }
         minScore = minS
         unkId = try j["unk_id"]?.numberValue?.int()
+        // As HF (UnkIdNotInVocabulary): the unknown token is emitted as an id, so it must be one.
+        if let u = unkId, u < 0 || u >= v.count { throw TokenizerError("Unigram unk_id \(u) is not an id of the vocabulary (0..<\(v.count))") }
         byteFallback = j["byte_fallback"]?.boolValue ?? false
         byteIds = (0..<256).map { vocab.id(Array(String(format: "<0x%02X>", $0).utf8)) ?? -1 }
     }
@@ -152,7 +156,7 @@ func serdeJSONDouble(_ text: String) -> Double {
     while true {
         let a = abs(exponent)
         if a <= 308 {
-            let pow = Double("1e\(a)")!
+            let pow = Double("1e\(a)")!  // invariant: "1e0"..."1e308" always parse
             if exponent >= 0 { f *= pow } else { f /= pow }
             break
         }

@@ -27,7 +27,7 @@ final class Vocab: @unchecked Sendable {
         if (count + 1) * 2 > table.count { grow() }
         bytes.withUnsafeBufferPointer { b in
             let mask = table.count - 1
-            var i = Vocab.hash(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count) & mask
+            var i = Vocab.hash(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count) & mask  // invariant: address 1 is non-null (never read: count 0)
             while table[i] >= 0 {
                 if tokens[Int(table[i])] == bytes && Int(table[i]) != id {
                     // Same bytes under another id: the new id wins the lookup.
@@ -47,7 +47,7 @@ final class Vocab: @unchecked Sendable {
         let mask = table.count - 1
         for id in old where id >= 0 {
             tokens[Int(id)].withUnsafeBufferPointer { b in
-                var i = Vocab.hash(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count) & mask
+                var i = Vocab.hash(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count) & mask  // invariant: address 1 is non-null (never read: count 0)
                 while table[i] >= 0 { i = (i + 1) & mask }
                 table[i] = id
             }
@@ -61,6 +61,8 @@ final class Vocab: @unchecked Sendable {
             let t = table[i]
             if t < 0 { return nil }
             let tok = tokens[Int(t)]
+            // invariant: n >= 1 (id(_: [UInt8]) answers nil for empty bytes, models look up whole
+            // characters), so a token of count n has storage.
             if tok.count == n && tok.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p, n) == 0 }) { return Int(t) }
             i = (i + 1) & mask
         }
@@ -68,7 +70,7 @@ final class Vocab: @unchecked Sendable {
 
     func id(_ bytes: [UInt8]) -> Int? {
         if bytes.isEmpty { return nil }
-        return bytes.withUnsafeBufferPointer { id($0.baseAddress!, $0.count) }
+        return bytes.withUnsafeBufferPointer { id($0.baseAddress!, $0.count) }  // invariant: not empty (checked above)
     }
 
     func id(_ s: String) -> Int? { id(Array(s.utf8)) }

@@ -24,7 +24,7 @@ final class WordPieceModel: TokenModel {
     init(_ j: JSONValue) throws {
         vocab = Vocab()
         guard let v = j["vocab"]?.objectValue else { throw TokenizerError("WordPiece model without a vocab") }
-        for m in v { vocab.insert(Array(m.key.utf8), id: try vocabId(m)) }
+        for m in v { vocab.insert(Array(m.key.utf8), id: try vocabId(m, entries: v.count)) }
         unkToken = j["unk_token"]?.stringValue ?? "[UNK]"
         unkId = vocab.id(unkToken)
         prefix = Array((j["continuing_subword_prefix"]?.stringValue ?? "##").utf8)
@@ -55,7 +55,7 @@ final class WordPieceModel: TokenModel {
         var key: [UInt8] = []
         key.reserveCapacity(buf.count)
         let ok: Bool = buf.withUnsafeBufferPointer { b in
-            let base = b.baseAddress!
+            let base = b.baseAddress!  // invariant: words are never empty, so neither is buf
             while start < n {
                 var end = n
                 var found = -1
@@ -67,7 +67,7 @@ final class WordPieceModel: TokenModel {
                         key.removeAll(keepingCapacity: true)
                         key += prefix
                         key += UnsafeBufferPointer(start: base + p + bs, count: be - bs)
-                        if let id = key.withUnsafeBufferPointer({ vocab.id($0.baseAddress!, $0.count) }) { found = id; break }
+                        if let id = key.withUnsafeBufferPointer({ vocab.id($0.baseAddress!, $0.count) }) { found = id; break }  // invariant: key holds a char
                     }
                     end -= 1
                 }
@@ -81,10 +81,15 @@ final class WordPieceModel: TokenModel {
     }
 }
 
-/// The id of one "token": id member of a vocab object; a non-negative integer below 2^31.
-func vocabId(_ m: JSONObject.Member) throws -> Int {
+/// The id of one "token": id member of a vocab object; a non-negative integer below 2^31, and less
+/// than 2^20 past the number of entries (ids index an array sized by the largest: a file of a few
+/// entries claiming id 2^31 - 2 is refused, not allocated).
+func vocabId(_ m: JSONObject.Member, entries: Int) throws -> Int {
     guard let id = try? m.value.numberValue?.int(), id >= 0, id < Int(Int32.max) else {
         throw TokenizerError("vocab entry \"\(m.key)\" has no valid id")
+    }
+    guard id < entries + (1 << 20) else {
+        throw TokenizerError("vocab entry \"\(m.key)\" has id \(id), far past the vocabulary's \(entries) entries (ids must stay below \(entries + (1 << 20)))")
     }
     return id
 }

@@ -48,6 +48,15 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
     public let description: String
 }
 
+/// A step counter as a checkpoint stores it (a float): a whole number that fits an Int, or an error
+/// (Int(_:) would trap on NaN, infinity or 1e30 from a damaged file).
+func stepCounter(_ x: Float, _ what: String) throws -> Int {
+    guard x.isFinite, x >= 0, x == x.rounded(), x < 0x1p62 else {
+        throw OptimizerStateError(description: "\(what) is \(x), not a step count")
+    }
+    return Int(x)
+}
+
 extension Optimizer {
     public func zeroGrad() {
         for g in groups { for p in g.parameters { p.grad = nil } }
@@ -65,6 +74,7 @@ public final class SGD: Optimizer {
     private var buffers: [ObjectIdentifier: Tensor] = [:]
 
     public init(_ groups: [ParameterGroup], momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false) {
+        // invariant: the only caller (zo) passes momentum 0 without Nesterov; a programming error otherwise.
         precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov needs momentum > 0 and dampening 0")
         self.groups = groups
         self.momentum = momentum
@@ -117,7 +127,7 @@ public final class SGD: Optimizer {
 
     public func loadState(_ tensors: [String: Tensor]) throws {
         guard let n = tensors["step_count"]?.scalars.first else { throw OptimizerStateError(description: "optimizer state without step_count") }
-        stepCount = Int(n)
+        stepCount = try stepCounter(n, "step_count")
         buffers = [:]
         for (k, p) in allParameters.enumerated() {
             guard let b = tensors["\(k).momentum"] else { continue }
@@ -193,14 +203,15 @@ public final class Adam: Optimizer {
 
     public func loadState(_ tensors: [String: Tensor]) throws {
         guard let n = tensors["step_count"]?.scalars.first else { throw OptimizerStateError(description: "optimizer state without step_count") }
-        stepCount = Int(n)
+        stepCount = try stepCounter(n, "step_count")
         state = [:]
         for (k, p) in allParameters.enumerated() {
             guard let m = tensors["\(k).m"], let v = tensors["\(k).v"], let t = tensors["\(k).t"]?.scalars.first else { continue }
             guard m.shape == p.shape && v.shape == p.shape else {
                 throw OptimizerStateError(description: "Adam moments \(k) have shape \(m.shape), expected \(p.shape)")
             }
-            state[ObjectIdentifier(p)] = (m.copy(), v.copy(), Int(t))
+            let steps = try stepCounter(t, "Adam step \(k).t")
+            state[ObjectIdentifier(p)] = (m.copy(), v.copy(), steps)
         }
     }
 }

@@ -39,6 +39,9 @@ public final class SentenceEncoder {
                     if let c = try? readJSON(dir + "/sentence_bert_config.json") {
                         seqLength = (try? c["max_seq_length"]?.numberValue?.int()) ?? nil
                         lower = c["do_lower_case"]?.boolValue ?? false
+                        if let n = seqLength, n < 1 {
+                            throw CheckpointError(dir + "/sentence_bert_config.json", "max_seq_length is \(n); it must be positive")
+                        }
                     }
                 case "sentence_transformers.models.Pooling":
                     modes = try readPooling(dir + "/config.json")
@@ -57,6 +60,16 @@ public final class SentenceEncoder {
         if modes.isEmpty { modes = [backbone.descriptor.kind == .decoder ? .last : .mean] }
         if let pooling { modes = [pooling] }
         poolings = modes
+        // Each Dense layer must take what the one before gives (pooled hidden states first): checked
+        // here, not by a matmul on the first record.
+        var width = backbone.descriptor.hiddenSize * modes.count
+        for (k, d) in dense.enumerated() {
+            guard d.linear.inFeatures == width else {
+                throw CheckpointError(modulesPath, "Dense module \(k + 1) takes \(d.linear.inFeatures) features but gets \(width) "
+                                      + "(\(modes.count) pooling mode(s) of \(backbone.descriptor.hiddenSize))")
+            }
+            width = d.linear.outFeatures
+        }
         self.dense = dense
         self.normalize = normalize ?? norm
         lowercase = lower
@@ -74,22 +87,34 @@ public final class SentenceEncoder {
 
     /// Token ids of each text (truncated to maxLength, special tokens added).
     public func tokenize(_ texts: [String]) throws -> [[Int]] {
+        try tokenizeEach(texts).map { try $0.get() }
+    }
+
+    /// Token ids of each text, or why it has none (a text that cannot be tokenized fails alone).
+    public func tokenizeEach(_ texts: [String]) -> [Result<[Int], Error>] {
         // Texts are independent and the tokenizer is safe to share: encode them on all threads.
-        var ids = [[Int]](repeating: [], count: texts.count)
-        var failure: Error?
-        let lock = NSLock()
+        var ids = [Result<[Int], Error>](repeating: .success([]), count: texts.count)
         ids.withUnsafeMutableBufferPointer { out in
             let out = out
             parallelFor(texts.count, grain: 16) { range in
                 for i in range {
-                    do { out[i] = try tokenizer.encode(lowercase ? texts[i].lowercased() : texts[i]).ids } catch {
-                        lock.lock(); failure = failure ?? error; lock.unlock()
+                    do { out[i] = .success(try tokenizer.encode(lowercase ? texts[i].lowercased() : texts[i]).ids) } catch {
+                        out[i] = .failure(error)
                     }
                 }
             }
         }
-        if let failure { throw failure }
         return ids
+    }
+
+    /// Vectors of the texts that tokenize, and the tokenizer's error for those that do not, in order.
+    public func embedEach(_ texts: [String], batchSize: Int = 32) -> [Result<[Float], Error>] {
+        let ids = tokenizeEach(texts)
+        let good = ids.indices.filter { if case .success = ids[$0] { return true }; return false }
+        let vectors = embed(ids: good.map { i -> [Int] in if case .success(let t) = ids[i] { return t }; return [] }, batchSize: batchSize)
+        var out = ids.map { r -> Result<[Float], Error> in r.map { _ in [] } }
+        for (k, i) in good.enumerated() { out[i] = .success(vectors[k]) }
+        return out
     }
 
     /// One vector per text, in input order; texts are sorted by token count into batches of `batchSize`.

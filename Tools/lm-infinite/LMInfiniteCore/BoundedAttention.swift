@@ -42,6 +42,8 @@ public final class BoundedAttention: LLaMAAttentionBackend {
     private var allK: [[Float]], allV: [[Float]]
 
     public init(model: LLaMAModel, window: Int, globals: Int, globalDistance: GlobalDistance, topK: TopKOptions? = nil) {
+        // invariant: L is --local (validated >= 1) or max_position_embeddings (LLaMAConfig.validate: > 0),
+        // G is --global (validated >= 0) or the 4 sinks.
         precondition(window >= 1 && globals >= 0, "BoundedAttention: window must be positive")
         let c = model.config
         (self.window, self.globals, self.globalDistance, self.topK) = (window, globals, globalDistance, topK)
@@ -67,6 +69,7 @@ public final class BoundedAttention: LLaMAAttentionBackend {
     }
 
     public func attend(layer: Int, q: Tensor, k: Tensor, v: Tensor) -> Tensor {
+        // invariant: InfiniteLM feeds one sequence in pieces of at most maxChunk tokens.
         precondition(q.shape[0] == 1, "BoundedAttention: one sequence at a time")
         let cq = q.shape[1], p0 = cache.length, L = window
         precondition(cq >= 1 && cq <= maxChunk, "BoundedAttention: \(cq) tokens at position \(p0) cross an epoch (max \(maxChunk))")
@@ -91,7 +94,7 @@ public final class BoundedAttention: LLaMAAttentionBackend {
             let hi = lastP - L + 1
             if hi - globals >= t.k { middle = Array(globals..<hi) }
         }
-        let extra = middle.isEmpty ? 0 : topK!.k
+        let extra = middle.isEmpty ? 0 : topK!.k  // invariant: middle is only filled with topK set (k >= 1, validated)
         let cols = g + nA + nB + cq + extra
         let out = Tensor.zeros([1, cq, heads, headDim])
         let group = heads / kvHeads, row = kvHeads * headDim, qRow = heads * headDim
@@ -156,6 +159,7 @@ public final class BoundedAttention: LLaMAAttentionBackend {
         let r = kvHeads * headDim, qv = qNear.data + h * headDim
         var scored: [(Float, Int)] = []
         scored.reserveCapacity(middle.count)
+        // invariant: the middle tokens were all stored (j < p0), so allK/allV are not empty.
         allK[layer].withUnsafeBufferPointer { keys in
             for j in middle {
                 let kp = keys.baseAddress! + j * r + kh * headDim

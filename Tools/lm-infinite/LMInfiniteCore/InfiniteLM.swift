@@ -58,12 +58,12 @@ public final class InfiniteLM {
     }
 
     /// Tokens seen so far.
-    public var length: Int { backend?.length ?? cache!.length }
+    public var length: Int { backend?.length ?? cache!.length }  // invariant: reset() sets one of the two
 
     /// Runs `ids` after what came before, in chunks of at most `chunk` tokens; `onLogits(first, logits)`
     /// gets each chunk's logits [n, V] (all positions, or only the last with `lastOnly`).
     public func feed(_ ids: [Int], chunk: Int = 512, lastOnly: Bool = false, onLogits: (Int, Tensor) -> Void) {
-        precondition(chunk >= 1, "InfiniteLM.feed: chunk must be positive")
+        precondition(chunk >= 1, "InfiniteLM.feed: chunk must be positive")  // invariant: --chunk is validated, callers pass it or 512
         var start = 0
         withoutGrad {
             while start < ids.count {

@@ -76,6 +76,7 @@ public func passkeyRows(model: LLaMAModel, tokenizer: Tokenizer, lengths: [Int],
                 if Passkey.isCorrect(tokenizer.decode(out), key: s.key) { correct += 1 }
                 progress("passkey length \(length) \(mode.rawValue): \(i + 1)/\(set.count), \(correct) correct")
             }
+            // invariant (the `!`s): accuracy and mean tokens are ratios of counts, seconds a duration: all finite.
             let row: JSONValue = .object(["length": .number(JSONNumber(length)), "mode": .string(mode.rawValue),
                                           "samples": .number(JSONNumber(set.count)), "correct": .number(JSONNumber(correct)),
                                           "accuracy": .number(JSONNumber(Double(correct) / Double(max(set.count, 1)))!),
@@ -142,8 +143,8 @@ public struct NLLCurve {
     }
     /// The count-weighted mean NLL over the whole curve.
     public var mean: Double {
-        let n = points.reduce(0) { $0 + $1.count }
-        return n == 0 ? .nan : points.reduce(0.0) { $0 + $1.nll * Double($1.count) } / Double(n)
+        let n = points.reduce(0.0) { $0 + Double($1.count) }  // in Double: counts read from a file cannot overflow it
+        return n == 0 ? .nan : points.reduce(0.0) { $0 + $1.nll * Double($1.count) } / n
     }
 }
 
@@ -163,9 +164,11 @@ public func nllCurves(rows: [Record]) throws -> [NLLCurve] {
         let mode = try r.string("mode")
         if byMode[mode] == nil { order.append(mode); byMode[mode] = NLLCurve(mode: mode, points: []) }
         let x = (Double(try r.int("from")) + Double(try r.int("to"))) / 2
-        byMode[mode]!.points.append((x: x, nll: try r.double("nll"), count: try r.int("count")))
+        let count = try r.int("count")
+        guard count >= 0 else { throw RecordError.field("count", "\(count) is negative") }
+        byMode[mode]!.points.append((x: x, nll: try r.double("nll"), count: count))  // invariant: inserted above
     }
-    return order.map { byMode[$0]! }
+    return order.map { byMode[$0]! }  // invariant: order lists the keys of byMode
 }
 
 public func perplexityPlot(_ curves: [NLLCurve], trainedLength: Int, title: String) -> LinePlot {
@@ -174,8 +177,10 @@ public func perplexityPlot(_ curves: [NLLCurve], trainedLength: Int, title: Stri
     plot.markers = [(Double(trainedLength), "trained length \(trainedLength)")]
     let ys = series.flatMap(\.points).map(\.y).filter(\.isFinite)
     if let lo = ys.min(), let inLength = curves.first(where: { $0.mode.hasPrefix("lambda") })?.mean, inLength.isFinite {
-        // Keep the interesting range readable when vanilla explodes.
-        plot.yRange = (max(0, lo - 0.2))...(max(lo + 1, min(ys.max() ?? lo + 1, inLength * 6)))
+        // Keep the interesting range readable when vanilla explodes. The rows may come from a file:
+        // with negative NLLs the upper end still stays above the lower (a ClosedRange must not be empty).
+        let lower = max(0, lo - 0.2)
+        plot.yRange = lower...(max(lower + 1, lo + 1, min(ys.max() ?? lo + 1, inLength * 6)))
     }
     return plot
 }

@@ -46,7 +46,7 @@ public struct Sampler {
             u -= Double(probs[i])
             if u < 0 { return i }
         }
-        return candidates.last!
+        return candidates.last!  // invariant: V >= 1 (validated config) and top-p keeps at least one token
     }
 }
 
@@ -80,6 +80,7 @@ public struct NumpyRandomState {
 
     /// An integer in low..<high, as RandomState.randint(low, high).
     public mutating func randint(_ low: Int, _ high: Int) -> Int {
+        // invariant: Passkey.samples passes (1, 10^7) and (0, fillers) with 2 <= fillers <= UInt32.max.
         precondition(high > low && high - low - 1 <= Int(UInt32.max), "randint: range too large")
         let range = UInt32(high - low - 1)
         if range == 0 { return low }

@@ -57,6 +57,7 @@ public func score(_ lm: InfiniteLM, ids: [Int], bucket: Int? = nil, chunk: Int =
             let i = first + r
             guard i + 1 < ids.count else { continue }
             let row = logits.data + r * v
+            // invariant: ids come from the tokenizer, whose ids ModelRegistry.load checked against V.
             let nll = Double(logSumExp(row, v)) - Double(row[ids[i + 1]])
             total += nll
             count += 1
@@ -95,6 +96,9 @@ public enum Passkey {
         let fillers = length > keyLen + prefixLen ? (length - keyLen - prefixLen) / max(fillerLen, 1) : 0
         guard fillers >= 2 else {
             throw DataError(description: "passkey length \(length) is too short: the prompt needs at least \(keyLen + prefixLen + 2 * fillerLen) tokens")
+        }
+        guard fillers <= Int(UInt32.max) else {  // numpy's randint draws the depth from 32 bits
+            throw DataError(description: "passkey length \(length) is too long: at most \(UInt32.max) filler sentences")
         }
         var rng = NumpyRandomState(seed: UInt32(truncatingIfNeeded: length) &+ seed)
         return (0..<count).map { _ in

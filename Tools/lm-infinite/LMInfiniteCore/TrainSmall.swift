@@ -56,6 +56,10 @@ public func trainSmallLM(text: [UInt8], options o: SmallLMOptions, run: RunDirec
     guard text.count > 20 * (o.context + 1) else {
         throw LoadError(path: run.path, problem: "the training text (\(text.count) bytes) is too short for context \(o.context): it needs \(20 * (o.context + 1) + 1)")
     }
+    // Batch starts are drawn with nextInt(below:), which takes 32-bit bounds.
+    guard text.count * 9 / 10 - o.context - 1 <= Int(UInt32.max) else {
+        throw LoadError(path: run.path, problem: "the training text (\(text.count) bytes) is too long: batches start at one of at most 2^32 positions")
+    }
     let split = text.count * 9 / 10
     let train = Array(text[..<split]), valid = Array(text[split...])
     var config = LLaMAConfig(vocabSize: 257, hiddenSize: o.hidden, intermediateSize: o.intermediate, numHiddenLayers: o.layers,
@@ -79,8 +83,12 @@ public func trainSmallLM(text: [UInt8], options o: SmallLMOptions, run: RunDirec
             for (k, t) in tensors where k.hasPrefix("optimizer.") { own[String(k.dropFirst(10))] = t }
             try opt.loadState(own)
         } catch { throw LoadError(path: run.file(RunDirectory.checkpointName), problem: "\(error)") }
-        guard let offset = (try? info.extra["sampler_offset"]?.numberValue?.int()) ?? nil, offset >= 0 else {
+        // The offset is written back as an Int at every checkpoint: one near Int.max would overflow then.
+        guard let offset = (try? info.extra["sampler_offset"]?.numberValue?.int()) ?? nil, offset >= 0, offset < 1 << 62 else {
             throw LoadError(path: run.file(RunDirectory.checkpointName), problem: "no sampler position")
+        }
+        guard info.step <= o.steps else {
+            throw LoadError(path: run.file(RunDirectory.checkpointName), problem: "checkpoint of step \(info.step), past the run's \(o.steps) steps")
         }
         rng = RandomGenerator(seed: o.seed, stream: 2, offset: UInt64(offset))
         first = info.step + 1

@@ -25,8 +25,9 @@ final class WindowCache {
         // The ring grows (doubling) up to `window` rows as tokens arrive: short inputs stay small.
         ringK = (0..<layers).map { _ in Tensor.zeros([min(window, 64)] + row) }
         ringV = (0..<layers).map { _ in Tensor.zeros([min(window, 64)] + row) }
-        globalK = (0..<layers).map { _ in Tensor.zeros([max(globals, 1)] + row) }
-        globalV = (0..<layers).map { _ in Tensor.zeros([max(globals, 1)] + row) }
+        // So do the global rows, up to `globals`: a large --global costs memory only for tokens that came.
+        globalK = (0..<layers).map { _ in Tensor.zeros([min(max(globals, 1), 64)] + row) }
+        globalV = (0..<layers).map { _ in Tensor.zeros([min(max(globals, 1), 64)] + row) }
     }
 
     var rowSize: Int { kvHeads * headDim }
@@ -51,6 +52,15 @@ final class WindowCache {
             for buf in [\WindowCache.ringK, \WindowCache.ringV] {
                 let t = Tensor.zeros([grown, kvHeads, headDim])
                 t.data.update(from: self[keyPath: buf][layer].data, count: rows * r)
+                self[keyPath: buf][layer] = t
+            }
+        }
+        let globalRows = globalK[layer].shape[0]
+        if globalRows < globals && start + n > globalRows {
+            let grown = min(globals, max(2 * globalRows, start + n))
+            for buf in [\WindowCache.globalK, \WindowCache.globalV] {
+                let t = Tensor.zeros([grown, kvHeads, headDim])
+                t.data.update(from: self[keyPath: buf][layer].data, count: globalRows * r)
                 self[keyPath: buf][layer] = t
             }
         }

@@ -58,11 +58,12 @@ struct ModelOptions: ParsableArguments {
         if globals < 0 { throw ValidationError("--global must not be negative") }
         if chunk < 1 { throw ValidationError("--chunk must be positive") }
         if topK != nil && mode != "lambda" { throw ValidationError("--top-k applies to --mode lambda") }
+        if let k = topK, k < 1 { throw ValidationError("--top-k must be at least 1 (got \(k))") }
     }
 
     func options(mode m: AttentionMode? = nil) -> InfiniteOptions {
         var o = InfiniteOptions()
-        o.mode = m ?? AttentionMode(rawValue: mode)!
+        o.mode = m ?? AttentionMode(rawValue: mode)!  // invariant: validate() checked --mode
         o.globals = globals
         o.local = local
         o.limit = limit
@@ -145,6 +146,7 @@ struct PasskeyCommand: ParsableCommand {
 
     func validate() throws {
         if common.seed > UInt64(UInt32.max) { throw ValidationError("--seed must fit numpy's RandomState (at most \(UInt32.max)) here") }
+        if samples < 1 { throw ValidationError("--samples must be at least 1 (got \(samples))") }
     }
 
     func run() throws {
@@ -154,7 +156,7 @@ struct PasskeyCommand: ParsableCommand {
             guard let v = Int(s), v > 0 else { throw ValidationError("bad length '\(s)'") }
             return v
         }
-        let ms = try modes.map(parseModes) ?? [AttentionMode(rawValue: m.mode)!]
+        let ms = try modes.map(parseModes) ?? [AttentionMode(rawValue: m.mode)!]  // invariant: ModelOptions.validate() checked --mode
         let (model, tok) = m.load("lm-infinite")
         _ = try passkeyRows(model: model, tokenizer: tok, lengths: ls, modes: ms, options: m.options(), samples: samples,
                             seed: seed, referenceLengths: referenceLengths, chunk: m.chunk, progress: { msg in
@@ -178,6 +180,13 @@ struct Perplexity: ParsableCommand {
     @Option(help: "Write the curves as a PNG line plot.") var plot: String?
     @Option(help: "Plot title.") var title = "NLL by position"
     @OptionGroup var common: RunOptions
+
+    func validate() throws {
+        if maxLength < 2 { throw ValidationError("--max-length must be at least 2 (got \(maxLength))") }
+        if documents < 1 { throw ValidationError("--documents must be at least 1 (got \(documents))") }
+        if documents > Int.max / maxLength { throw ValidationError("--documents × --max-length is too large") }
+        if let b = bucket, b < 1 { throw ValidationError("--bucket must be at least 1 (got \(b))") }
+    }
 
     func run() throws {
         common.apply()
@@ -256,6 +265,9 @@ struct Train: ParsableCommand {
         guard context >= 2, layers >= 1, hidden >= 2, heads >= 1, kvHeads >= 1, heads % kvHeads == 0, hidden % heads == 0,
               (hidden / heads) % 2 == 0, steps >= 1, batch >= 1, lr.isFinite, lr > 0 else {
             throw ValidationError("sizes must be positive, --heads divisible by --kv-heads, --hidden by --heads into an even head size, --lr finite and positive")
+        }
+        guard context <= 1 << 24, hidden <= 1 << 20 else {  // sizes the trainer multiplies (20 × context, 8 × hidden)
+            throw ValidationError("--context must be at most \(1 << 24) and --hidden at most \(1 << 20)")
         }
     }
 

@@ -20,6 +20,7 @@ public struct ObservedDistances {
     public let squared: Tensor
 
     public init(classes: [String], observed: [Int], squared: Tensor) {
+        // invariant: squaredDistanceRows gives [K, N]; a cache file's d2 is checked against its lists.
         precondition(squared.shape == [observed.count, classes.count], "ObservedDistances: d² \(squared.shape) for \(observed.count)×\(classes.count)")
         self.classes = classes
         self.observed = observed
@@ -84,7 +85,7 @@ public enum DistanceCache {
               let classesText = file.metadata["classes"], let observedText = file.metadata["observed"],
               let classes = (try? JSONValue(parsing: classesText))?.arrayValue?.compactMap(\.stringValue),
               let observed = (try? JSONValue(parsing: observedText))?.arrayValue?.compactMap({ try? $0.numberValue?.int() }),
-              let d2 = try? file.tensor("d2"), d2.shape == [observed.count, classes.count],
+              let d2 = try? file.tensor("d2"), d2.shape == [observed.count, classes.count], !observed.isEmpty,
               observed.allSatisfy({ $0 >= 0 && $0 < classes.count }) else { return nil }
         return ObservedDistances(classes: classes, observed: observed, squared: d2)
     }

@@ -51,8 +51,8 @@ public final class LokiEvaluation {
     }
 
     static func number(_ x: Double) -> JSONValue {
-        guard x.isFinite else { return .null }
-        return .number(JSONNumber((x * 1e6).rounded() / 1e6)!)
+        guard x.isFinite, let n = JSONNumber((x * 1e6).rounded() / 1e6) else { return .null }
+        return .number(n)
     }
 
     static func group(_ g: EvalGroup) -> JSONValue {
@@ -150,6 +150,10 @@ public func evaluateRecords(_ runner: JSONLRunner, predictor: FrechetPredictor, 
         for row in rows {
             let loki: Int
             if let g = row.given { loki = g } else { loki = computed[next].best; next += 1 }
+            guard loki >= 0 else {  // as in predictRecords: the metric's distances overflow Float
+                results[row.slot] = .failure(RecordError("no class has a finite expected squared distance (the metric's distances overflow 32-bit floats)"))
+                continue
+            }
             eval.add(gold: row.gold, argmax: row.argmax, loki: loki, argmaxSq: squared(row.argmax, row.gold), lokiSq: squared(loki, row.gold))
         }
         return results

@@ -104,7 +104,23 @@ public final class FeatureClassifier {
         do { file = try SafeTensorsFile(path: dir + "/model.safetensors") } catch {
             throw LoadError(path: dir + "/model.safetensors", problem: "\(error)", hint: hint)
         }
-        let net = MLP([config.inputDim] + config.hidden + [config.classes.count], generator: RandomGenerator(seed: 0))
+        // The layer sizes come from config.json: each must be positive and their weights (4 bytes each)
+        // must be in model.safetensors, so a damaged config is refused before the network is allocated.
+        let widths = [config.inputDim] + config.hidden + [config.classes.count]
+        let dataBytes = file.tensors.reduce(0) { $0 + ($1.end - $1.start) }
+        var weights = 0
+        for (a, b) in zip(widths, widths.dropFirst()) {
+            guard a > 0, b > 0 else {
+                throw LoadError(path: dir + "/config.json", problem: "layer sizes \(widths) (input, hidden, classes) must be positive", hint: hint)
+            }
+            let (w, o1) = a.multipliedReportingOverflow(by: b)
+            let (total, o2) = weights.addingReportingOverflow(w)
+            guard !o1, !o2, total <= dataBytes / 4 else {
+                throw LoadError(path: dir + "/config.json", problem: "layer sizes \(widths) need more weights than model.safetensors holds", hint: hint)
+            }
+            weights = total
+        }
+        let net = MLP(widths, generator: RandomGenerator(seed: 0))
         var state: [String: Tensor] = [:]
         for name in file.names where !name.hasPrefix("standardize.") { state[name] = try file.tensor(name) }
         do { try net.load(state: state) } catch {
@@ -169,7 +185,7 @@ public final class ClassifierTraining {
             let l: Tensor
             switch loss {
             case .crossEntropy: l = crossEntropy(logits, targets: idx.map { labels[$0] })
-            case .loki: l = lokiLoss(logits, squaredDistances: squaredDistances!, targets: idx.map { labelSpaceTargets![$0] })
+            case .loki: l = lokiLoss(logits, squaredDistances: squaredDistances!, targets: idx.map { labelSpaceTargets![$0] })  // invariant: init checked both
             }
             guard l.item().isFinite else {
                 throw DataError(description: "stopped in epoch \(epochsDone + 1): the loss is \(l.item()) (a lower --lr?)")
@@ -265,7 +281,7 @@ public func readTrainingRecords(_ runner: JSONLRunner, field: String, labelField
             throw RecordError.field(field, "\(x.count) features, earlier records have \(set.dimension)")
         }
         set.features += x
-        set.labels.append(p!)
+        set.labels.append(p!)  // invariant: found or added above
     }
     return (set, status)
 }

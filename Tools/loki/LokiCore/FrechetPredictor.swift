@@ -14,6 +14,8 @@ public final class FrechetPredictor {
     public let distances: ObservedDistances
 
     public init(_ distances: ObservedDistances) {
+        // invariant: observed lists come from readClassList (never empty), all classes (at least one,
+        // MetricFiles.load) or a cache whose list was checked non-empty.
         precondition(!distances.observed.isEmpty, "FrechetPredictor: no observed classes")
         self.distances = distances
     }
@@ -40,6 +42,7 @@ public final class FrechetPredictor {
     /// `probs`: `rows` probability vectors of length k, back to back (each summing to 1 for the
     /// scores to be expectations; the argmin does not depend on it).
     public func predict(_ probs: [Float], rows: Int, top: Int = 0) -> [Prediction] {
+        // invariant: callers append exactly k probabilities per row (ProbabilityInput.read checks the count).
         precondition(probs.count == rows * k, "FrechetPredictor: \(probs.count) values for \(rows) rows of \(k)")
         if rows == 0 { return [] }
         let n = self.n, k = self.k, keep = Swift.min(top, n)
@@ -54,7 +57,7 @@ public final class FrechetPredictor {
                 let bn = Swift.min(block, n - j0)
                 // S[:, j0..<j0+bn] = P [rows, k] · D²[:, j0..<j0+bn] (leading dimension n)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(bn), Int32(k), 1,
-                            p.baseAddress!, Int32(k), d2 + j0, Int32(n), 0, scratch, Int32(bn))
+                            p.baseAddress!, Int32(k), d2 + j0, Int32(n), 0, scratch, Int32(bn))  // invariant: rows, k >= 1
                 results.withUnsafeMutableBufferPointer { res in
                     parallelFor(rows, grain: Swift.max(1, 262_144 / bn)) { range in
                         for r in range { scan(scratch + r * bn, bn, offset: j0, keep: keep, into: &res[r]) }

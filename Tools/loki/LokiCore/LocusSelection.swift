@@ -30,6 +30,7 @@ public final class LocusSelector {
 
     /// `observed`: class indices of the starting set Λ (at least one).
     public init(tree: GraphMetric, observed: [Int]) {
+        // invariant: `loki select` reads the observed list with readClassList, which refuses an empty one.
         precondition(!observed.isEmpty, "LocusSelector: no observed classes")
         self.tree = tree
         let v = tree.nodeCount
@@ -101,7 +102,7 @@ public final class LocusSelector {
 /// A uniformly random labelled tree on n nodes (a random Prüfer sequence, as networkx's
 /// random_tree draws it); edges between node numbers 0..<n.
 public func randomTree(nodes n: Int, generator: RandomGenerator) -> [(Int, Int)] {
-    precondition(n >= 1, "randomTree: at least one node")
+    precondition(n >= 1, "randomTree: at least one node")  // invariant: `loki synth tree` checks --nodes >= 1
     if n == 1 { return [] }
     if n == 2 { return [(0, 1)] }
     let prufer = (0..<(n - 2)).map { _ in generator.nextInt(below: n) }
@@ -110,6 +111,7 @@ public func randomTree(nodes n: Int, generator: RandomGenerator) -> [(Int, Int)]
     var edges: [(Int, Int)] = []
     var leaves = BinaryHeap()  // smallest leaf first
     for v in 0..<n where degree[v] == 1 { leaves.push(Float(v), v) }
+    // invariant (the pops): a Prüfer sequence of n - 2 entries leaves a leaf for each entry and two at the end.
     for x in prufer {
         let (_, leaf) = leaves.pop()!
         edges.append((leaf, x))

@@ -40,7 +40,7 @@ public enum MetricFiles {
         case .edges: metric = try graph(spec, lines, json: isJSON)
         case .matrix: metric = try matrix(spec, lines, json: isJSON)
         case .embeddings: metric = try embeddings(spec, lines)
-        case .auto: preconditionFailure()
+        case .auto: preconditionFailure()  // invariant: .auto was resolved above
         }
         guard metric.classes.count >= 1 else { throw LoadError(path: spec.path, problem: "the metric has no classes") }
         return metric

@@ -31,6 +31,12 @@ public func predictRecords(_ runner: JSONLRunner, predictor: FrechetPredictor, i
         }
         let predictions = predictor.predict(probs, rows: slots.count, top: options.top)
         for (p, i) in zip(predictions, slots) {
+            // No class has a finite expected squared distance: distances from the metric file overflow
+            // Float (huge embedding values or edge weights). The record fails, the run goes on.
+            guard p.best >= 0 else {
+                results[i] = .failure(RecordError("no class has a finite expected squared distance (the metric's distances overflow 32-bit floats)"))
+                continue
+            }
             var r = records[i]
             r.set(options.outField, string: classes[p.best])
             if options.top > 0 {

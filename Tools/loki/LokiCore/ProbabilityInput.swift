@@ -47,7 +47,7 @@ public struct ProbabilityInput {
                     throw RecordError.field(scoresField, "the value of '\(m.key)' is not a number")
                 }
                 values[i] = v
-                present![i] = true
+                present![i] = true  // invariant: set just above
             }
         } else {
             throw RecordError("missing field '\(probsField)' (or '\(scoresField)')")

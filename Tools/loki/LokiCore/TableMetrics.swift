@@ -15,6 +15,7 @@ public final class MatrixMetric: LabelMetric {
     let squared: Bool
 
     public init(classes: [String], values: [Float], squared: Bool) {
+        // invariant: MetricFiles.matrix counts N values per row for N rows before building it.
         precondition(values.count == classes.count * classes.count, "MatrixMetric: \(values.count) values for \(classes.count) classes")
         self.classes = classes
         self.values = values
@@ -69,6 +70,7 @@ public final class EmbeddingMetric: LabelMetric {
     let norms: [Float]
 
     public init(classes: [String], embeddings: Tensor, kind: EmbeddingDistance) {
+        // invariant: MetricFiles.embeddings builds [N, D] from N rows of D numbers.
         precondition(embeddings.rank == 2 && embeddings.shape[0] == classes.count, "EmbeddingMetric: embeddings \(embeddings.shape) for \(classes.count) classes")
         self.classes = classes
         self.embeddings = embeddings

@@ -15,6 +15,7 @@ public final class ZeroShotClassifier {
     public let temperature: Float
 
     public init(classNames: [String], embeddings: Tensor, temperature: Float) {
+        // invariant: built from an EmbeddingMetric ([N, D]) and its names, filtered alike.
         precondition(embeddings.rank == 2 && embeddings.shape[0] == classNames.count, "ZeroShotClassifier: \(embeddings.shape) for \(classNames.count) classes")
         self.classNames = classNames
         self.temperature = temperature
@@ -27,7 +28,7 @@ public final class ZeroShotClassifier {
         spec.format = .embeddings
         spec.classField = classField
         spec.embeddingField = embeddingField
-        guard let m = try MetricFiles.load(spec) as? EmbeddingMetric else { preconditionFailure() }
+        guard let m = try MetricFiles.load(spec) as? EmbeddingMetric else { preconditionFailure() }  // invariant: format .embeddings
         var names = m.classes, e = m.embeddings
         if let observedPath {
             let keep = try classPositions(try readClassList(observedPath), in: names, path: observedPath, what: "observed class")
@@ -53,6 +54,7 @@ public final class ZeroShotClassifier {
     /// Probabilities [rows, K] for `rows` embeddings of this dimension, back to back.
     public func probabilities(_ embeddings: [Float], rows: Int) -> [Float] {
         let d = dimension, k = classNames.count
+        // invariant: zeroShotRecords checks each record's vector has d numbers.
         precondition(embeddings.count == rows * d, "ZeroShotClassifier: \(embeddings.count) values for \(rows) × \(d)")
         let x = ZeroShotClassifier.normalized(Tensor(shape: [rows, d], scalars: embeddings))
         var out = [Float](repeating: 0, count: rows * k)
@@ -61,7 +63,7 @@ public final class ZeroShotClassifier {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(k), Int32(d), 1 / temperature,
                             x.data, Int32(d), classEmbeddings.data, Int32(d), 0, o.baseAddress!, Int32(k))
             }
-            for r in 0..<rows { softmaxRow(o.baseAddress! + r * k, o.baseAddress! + r * k, k) }
+            for r in 0..<rows { softmaxRow(o.baseAddress! + r * k, o.baseAddress! + r * k, k) }  // invariant: rows, k >= 1 here
         }
         return out
     }

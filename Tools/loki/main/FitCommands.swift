@@ -81,18 +81,24 @@ struct Fit: ParsableCommand {
         }
         if data.skipped > 0 && !common.quiet { printError(program: "loki", "\(data.skipped) records of unobserved classes skipped") }
         let classes = data.classes
+        // Layer sizes: the records' feature count, --hidden and the classes. A layer too large to
+        // allocate is refused (a usage error), not a crash.
+        let widths = [data.dimension] + (hiddenWidths ?? []) + [classes.count]
+        for (a, b) in zip(widths, widths.dropFirst()) where a.multipliedReportingOverflow(by: b).overflow || a * b > 1 << 31 {
+            throw ValidationError("a layer of \(a) × \(b) weights is more than \(1 << 31): give fewer --hidden units (or features)")
+        }
 
         var d2: Tensor? = nil, targets: [Int]? = nil
         if loss == .loki {
-            let path = metric.metric!
+            let path = metric.metric!  // invariant: validate() requires --metric for --loss loki
             let m = loading(path) { try MetricFiles.load(metric.spec(path)) }
             let rows = loading(path) { try classPositions(classes, in: m.classes, path: path, what: "training class") }
             d2 = withoutGrad { m.squaredDistanceRows(rows) }
             let index = m.classIndex()
-            targets = data.labelNames.map { index[$0]! }
+            targets = data.labelNames.map { index[$0]! }  // invariant: classPositions above found every training class
         }
         var options = FitOptions()
-        (options.hidden, options.epochs, options.learningRate) = (hiddenWidths!, epochs, lr)
+        (options.hidden, options.epochs, options.learningRate) = (hiddenWidths!, epochs, lr)  // invariant: never nil (validated)
         (options.batchSize, options.weightDecay, options.seed) = (trainBatch, weightDecay, common.seed)
         let identity: JSONValue = .object([
             "hidden": .array(options.hidden.map { .number(JSONNumber($0)) }), "epochs": .number(JSONNumber(epochs)),
@@ -106,7 +112,8 @@ struct Fit: ParsableCommand {
                                                   labels: data.labels, classes: classes, options: options, loss: loss,
                                                   squaredDistances: d2, labelSpaceTargets: targets)
             if let (info, tensors) = run.resumed {
-                guard let offset = (try? info.extra["shuffler_offset"]?.numberValue?.int()) ?? nil, offset >= 0 else {
+                // Written back as an Int at every checkpoint: an offset near Int.max would overflow then.
+                guard let offset = (try? info.extra["shuffler_offset"]?.numberValue?.int()) ?? nil, offset >= 0, offset < 1 << 62 else {
                     throw LoadError(path: run.file(RunDirectory.checkpointName), problem: "no shuffler position")
                 }
                 do { try training.loadState(tensors, epochs: info.step, shufflerOffset: UInt64(offset)) } catch {

@@ -84,7 +84,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         common.apply()
-        let path = metric.metric!
+        let path = metric.metric!  // invariant: validate() requires --metric
         let distances = loading(path) {
             try DistanceCache.load(spec: metric.spec(path), observedPath: metric.observed, cachePath: cache, useCache: !noCache,
                                    note: { if !common.quiet { printError(program: "loki", $0) } })
@@ -139,7 +139,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         common.apply()
-        let path = metric.metric!
+        let path = metric.metric!  // invariant: validate() requires --metric
         let loaded = loading(path) { try MetricFiles.load(metric.spec(path)) }
         let distances = loading(metric.observed ?? path) {
             try ObservedDistances(metric: loaded, observedNames: try metric.observed.map(readClassList), observedPath: metric.observed ?? "")

@@ -96,7 +96,7 @@ struct Select: ParsableCommand {
     }
 
     func run() throws {
-        let path = metric.metric!
+        let path = metric.metric!  // invariant: validate() requires --metric and --observed
         var spec = metric.spec(path)
         spec.format = .edges
         let loaded = loading(path) { try MetricFiles.load(spec) }

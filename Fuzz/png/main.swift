@@ -1,0 +1,9 @@
+// Fuzz harness: PNG decoding (libpng behind the runtime's longjmp-catching C shim).
+import FuzzSupport
+import Runtime
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzPNG(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    if let im = try? Image(png: fuzzBytes(data, size)) { _ = im.pixels.count }
+    return 0
+}
