@@ -122,7 +122,7 @@ test-asan: deps stamp models
 # .build-fuzz/corpus/<name>/). A crash stops it and leaves the input as .build-fuzz/crash-<name>-*.
 FUZZ_RUNS ?= 1000000
 FUZZERS   ?= jsonl safetensors gguf tokenizer png jpeg config trajectory
-FUZZFLAGS  = -c release -Xswiftc -sanitize=fuzzer,address $(ARCHFLAGS) --scratch-path .build-fuzz
+FUZZFLAGS  = -c release -Xswiftc -sanitize=fuzzer,address -Xlinker -u -Xlinker LLVMFuzzerRunDriver $(ARCHFLAGS) --scratch-path .build-fuzz
 fuzz: deps
 	@for f in $(FUZZERS); do \
 	  $(SWIFT) build $(FUZZFLAGS) --product fuzz-$$f >/dev/null || exit 1; \

@@ -74,7 +74,8 @@ let package = Package(
 
         // Fuzz harnesses (`make fuzz` builds each with -sanitize=fuzzer,address and runs it; a plain build
         // makes inert executables).
-        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support"),
     ] + ["jsonl", "safetensors", "gguf", "tokenizer", "png", "jpeg", "config", "trajectory"].map { name in
         .executableTarget(name: "fuzz-\(name)", dependencies: ["Runtime", "FuzzSupport"] + (name == "trajectory" ? ["ZOCore"] : []),
                           path: "Fuzz/\(name)", swiftSettings: swiftSettings)

@@ -13,7 +13,8 @@ enum Scratch {
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzConfig(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = pointer else { return 0 }
     try? FileManager.default.createDirectory(atPath: Scratch.directory, withIntermediateDirectories: true)
     let config = fuzzBytes(data, size)
     _ = FileManager.default.createFile(atPath: Scratch.directory + "/config.json", contents: Data(config))
@@ -23,3 +24,5 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = try? ModelRegistry.loadBackbone(path: Scratch.directory)
     return 0
 }
+
+runFuzzer(fuzzConfig)

@@ -4,7 +4,8 @@ import FuzzSupport
 import Runtime
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzGGUF(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzGGUF(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = pointer else { return 0 }
     let path = fuzzFile(data, size, ext: "gguf")
     guard let f = try? GGUFFile(path: path) else { return 0 }
     for name in f.tensorNames { _ = try? f.tensor(name) }
@@ -12,3 +13,5 @@ public func fuzzGGUF(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let tok = try? Tokenizer.load(path: path) { _ = try? tok.encode("Hello, world! héllo 世界") }
     return 0
 }
+
+runFuzzer(fuzzGGUF)

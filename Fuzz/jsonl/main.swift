@@ -4,7 +4,8 @@ import FuzzSupport
 import Runtime
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzJSONL(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzJSONL(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = pointer else { return 0 }
     let bytes = fuzzBytes(data, size)
     guard let r = try? Record(parsing: bytes) else { return 0 }
     _ = r.jsonText
@@ -18,3 +19,5 @@ public func fuzzJSONL(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = try? JSONValue(parsing: bytes)
     return 0
 }
+
+runFuzzer(fuzzJSONL)

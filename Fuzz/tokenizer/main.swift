@@ -26,7 +26,8 @@ static let unigram = try! Tokenizer(json: JSONValue(parsing: Array(#"""
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzTokenizer(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = pointer else { return 0 }
     let bytes = fuzzBytes(data, size)
     guard let mode = bytes.first else { return 0 }
     let rest = Array(bytes.dropFirst())
@@ -45,3 +46,5 @@ public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+runFuzzer(fuzzTokenizer)

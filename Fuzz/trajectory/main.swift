@@ -4,7 +4,10 @@ import FuzzSupport
 import ZOCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTrajectory(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzTrajectory(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = pointer else { return 0 }
     _ = try? readTrajectory(fuzzFile(data, size, ext: "jsonl"))
     return 0
 }
+
+runFuzzer(fuzzTrajectory)
