@@ -175,10 +175,10 @@ struct Synth: ParsableCommand {
         @Option(help: "Grid side (classes = side²).") var side = 10
         @Option(help: "Records per class.") var perClass = 100
         @Option(help: "Standard deviation σ of the features around the class's grid point.") var sigma: Float = 0.4
-        @Option(help: "Random seed (Philox key).") var seed: UInt64 = 0
         @Option(help: ArgumentHelp("Write the metric (class embeddings) here.", valueName: "file")) var metricOut: String?
         @Option(help: ArgumentHelp("Write the observed classes here.", valueName: "file")) var observedOut: String?
         @Option(help: "Grid lines whose crossings are observed, comma-separated.") var observedLines = "1,4,7"
+        @OptionGroup var common: RunOptions
 
         func run() throws {
             guard side >= 1, perClass >= 0, sigma >= 0, sigma.isFinite else { throw ValidationError("--side, --per-class and --sigma must be positive (and --sigma finite)") }
@@ -192,7 +192,7 @@ struct Synth: ParsableCommand {
             if let metricOut { try writeFile(grid.metricRecords().map { $0.jsonText + "\n" }.joined(), to: metricOut) }
             if let observedOut { try writeFile((grid.observed(lines: lines).joined(separator: "\n") + "\n"), to: observedOut) }
             var out = ""
-            for r in try grid.records(perClass: perClass, sigma: sigma, seed: seed) {
+            for r in try grid.records(perClass: perClass, sigma: sigma, seed: common.seed) {
                 out += r.jsonText + "\n"
                 if out.utf8.count > 1 << 20 { StandardOutput.write(out, program: "loki"); out = "" }
             }
@@ -206,15 +206,15 @@ struct Synth: ParsableCommand {
             abstract: "A uniformly random labelled tree (random Prüfer sequence) as a TSV edge list of nodes 0..<n.")
 
         @Option(help: "Nodes.") var nodes = 20
-        @Option(help: "Random seed (Philox key).") var seed: UInt64 = 0
         @Option(help: ArgumentHelp("Also write this many distinct random nodes (the starting observed set) here.", valueName: "k")) var pick = 0
         @Option(help: ArgumentHelp("File for --pick.", valueName: "file")) var pickOut: String?
+        @OptionGroup var common: RunOptions
 
         func run() throws {
             guard nodes >= 1, nodes <= 10_000_000, pick >= 0, pick <= nodes else {
                 throw ValidationError("--nodes must be in 1...10000000 and --pick at most --nodes")
             }
-            let g = RandomGenerator(seed: seed, stream: 0x7ee)
+            let g = RandomGenerator(seed: common.seed, stream: 0x7ee)
             for (a, b) in randomTree(nodes: nodes, generator: g) { StandardOutput.line("\(a)\t\(b)", program: "loki") }
             if pick > 0 {
                 guard let pickOut else { throw ValidationError("--pick needs --pick-out FILE") }

@@ -86,8 +86,7 @@ struct Select: ParsableCommand {
     @Option(help: "active (farthest from the locus) or random.")
     var strategy: SelectionStrategy = .active
 
-    @Option(help: "Random seed (Philox key) for --strategy random.")
-    var seed: UInt64 = 0
+    @OptionGroup var common: RunOptions
 
     func validate() throws {
         _ = try metric.requireMetric("select")
@@ -106,7 +105,7 @@ struct Select: ParsableCommand {
         let observedPath = metric.observed!
         let start = loading(observedPath) { try classPositions(try readClassList(observedPath), in: tree.classes, path: observedPath, what: "observed class") }
         let selector = LocusSelector(tree: tree, observed: start)
-        let steps = selector.run(strategy, generator: RandomGenerator(seed: seed, stream: 0x5e1e), limit: count ?? .max)
+        let steps = selector.run(strategy, generator: RandomGenerator(seed: common.seed, stream: 0x5e1e), limit: count ?? .max)
         for (i, s) in steps.enumerated() {
             var r = Record()
             r.set("step", int: i + 1)
