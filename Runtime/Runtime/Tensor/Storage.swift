@@ -8,6 +8,7 @@ import Foundation
 #if os(Linux)
 /// glibc's mallopt (declared in <malloc.h>, which Swift's Glibc module does not export).
 @_silgen_name("mallopt") private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
+@_silgen_name("malloc_trim") private func glibcMallocTrim(_ pad: Int) -> Int32
 #endif
 
 public final class Storage: @unchecked Sendable {
@@ -24,6 +25,16 @@ public final class Storage: @unchecked Sendable {
         _ = glibcMallopt(-1, 1 << 30)    // M_TRIM_THRESHOLD
         #endif
     }()
+
+    /// Hands the heap's free pages back to the system (every arena; pages in the middle of the heap
+    /// too). The heap policy keeps freed blocks for reuse, which is right for inference but lets a loop
+    /// with varying allocations (zo's probes: a perturbed copy of each layer in turn) grow the resident
+    /// set by fragments; such a loop calls this between iterations.
+    public static func releaseFreeMemory() {
+        #if os(Linux)
+        _ = glibcMallocTrim(0)
+        #endif
+    }
 
     /// Uninitialized memory for `count` floats (callers overwrite every element).
     public init(uninitializedCount count: Int) {
