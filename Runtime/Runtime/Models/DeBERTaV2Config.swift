@@ -36,8 +36,10 @@ public struct DeBERTaV2Config: Sendable {
     }
 
     /// Reads config.json.
-    public static func load(configPath path: String) throws -> DeBERTaV2Config {
-        let json = try readConfigJSON(path)
+    public static func load(configPath path: String) throws -> DeBERTaV2Config { try load(ConfigFile.read(path)) }
+
+    public static func load(_ file: ConfigFile) throws -> DeBERTaV2Config {
+        let path = file.path, json = try file.json()
         func int(_ k: String) -> Int? { (try? json[k]?.numberValue?.int()) ?? nil }
         func float(_ k: String) -> Float? { (try? json[k]?.numberValue?.float()) ?? nil }
         func need(_ k: String) throws -> Int {
@@ -104,10 +106,4 @@ public struct DeBERTaV2Config: Sendable {
     func relativePosition(_ query: Int, _ key: Int) -> Int {
         positionBuckets > 0 ? debertaLogBucket(query - key, bucketSize: positionBuckets, maxPosition: relativeMaxPositions) : query - key
     }
-}
-
-/// A config.json as a JSON value, with errors naming the file.
-func readConfigJSON(_ path: String) throws -> JSONValue {
-    guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError(path, "cannot read") }
-    do { return try JSONValue(parsing: [UInt8](data)) } catch { throw CheckpointError(path, "not valid JSON: \(error)") }
 }

@@ -59,10 +59,10 @@ public struct LLaMAConfig: Sendable {
     }
 
     /// Reads a config.json (transformers 4.x keys, and 5.x's rope_parameters).
-    public static func load(configPath path: String) throws -> LLaMAConfig {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError(path, "cannot read") }
-        let json: JSONValue
-        do { json = try JSONValue(parsing: [UInt8](data)) } catch { throw CheckpointError(path, "not valid JSON: \(error)") }
+    public static func load(configPath path: String) throws -> LLaMAConfig { try load(ConfigFile.read(path)) }
+
+    public static func load(_ file: ConfigFile) throws -> LLaMAConfig {
+        let path = file.path, json = try file.json()
         func int(_ k: String) -> Int? { (try? json[k]?.numberValue?.int()) ?? nil }
         func double(_ k: String) -> Double? { (try? json[k]?.numberValue?.double()) ?? nil }
         func need(_ k: String) throws -> Int {

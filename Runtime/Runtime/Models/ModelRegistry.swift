@@ -8,51 +8,82 @@
 // config.json). A tokenizer whose ids run past the model's vocabulary is refused here, at load time.
 import Foundation
 
+/// How to build a backbone out of a checkpoint beyond its own config: where its weights sit in a
+/// larger model's file, a grown (or shrunk) vocabulary, whether to keep its task heads.
+public struct BackboneOptions: Sendable {
+    /// The backbone's weight-name prefix in the file ("model.encoder_model." inside a GLiClass
+    /// checkpoint); nil: the architecture's own ("bert." when the file has it, else none).
+    public var prefix: String?
+    /// Token embedding rows wanted (tokens added to the tokenizer): new rows start at the mean of the
+    /// stored ones, as Hugging Face's resize_token_embeddings (ResizedEmbeddingLoader). Encoders only.
+    public var vocabularySize: Int?
+    /// Build the task heads the checkpoint carries (an MLM head); false leaves them out and unread.
+    public var heads: Bool
+
+    public init(prefix: String? = nil, vocabularySize: Int? = nil, heads: Bool = true) {
+        self.prefix = prefix
+        self.vocabularySize = vocabularySize
+        self.heads = heads
+    }
+}
+
 public enum ModelRegistry {
-    /// One architecture: its kind and how to build it from a directory's config and tensors.
+    /// One architecture: its kind and how to build it from a config and tensors.
     public struct Architecture {
         public let kind: BackboneKind
-        let build: (_ configPath: String, _ source: TensorSource) throws -> Backbone
+        let build: (_ config: ConfigFile, _ source: TensorSource, _ options: BackboneOptions) throws -> Backbone
     }
 
     /// An encoder family whose task checkpoints keep the body under `prefix` ("bert.") and their heads
-    /// (`heads`: "cls", "lm_head") beside it.
-    static func encoder<C>(_ readConfig: @escaping (String) throws -> C, prefix: String, heads: Set<String>,
-                           _ make: @escaping (C, WeightLoader) throws -> Backbone) -> Architecture {
-        Architecture(kind: .encoder) { configPath, source in
-            let config = try readConfig(configPath)
-            let body = source.tensorNames.contains { $0.hasPrefix(prefix) } ? prefix : ""
+    /// (`heads`: "cls", "lm_head") beside it. `make` gets the config, the weights and whether to build heads.
+    static func encoder<C: VocabularySized>(_ readConfig: @escaping (ConfigFile) throws -> C, prefix: String, heads: Set<String>,
+                                            _ make: @escaping (C, WeightLoader, Bool) throws -> Backbone) -> Architecture {
+        Architecture(kind: .encoder) { file, source, options in
+            var config = try readConfig(file)
+            let body = options.prefix ?? (source.tensorNames.contains { $0.hasPrefix(prefix) } ? prefix : "")
             // Non-persistent buffers that older checkpoints still hold.
-            let buffers: Set<String> = [body + "embeddings.position_ids", body + "embeddings.token_type_ids"]
-            return try make(config, CheckpointLoader(source, prefix: body, unprefixed: heads, ignorable: buffers))
+            var unused: Set<String> = [body + "embeddings.position_ids", body + "embeddings.token_type_ids"]
+            if !options.heads {
+                unused.formUnion(source.tensorNames.filter { n in heads.contains { n.hasPrefix($0 + ".") || n.hasPrefix(body + $0 + ".") } })
+            }
+            var loader: WeightLoader = CheckpointLoader(source, prefix: body, unprefixed: options.heads ? heads : [], ignorable: unused)
+            if let rows = options.vocabularySize, rows != config.vocabSize {
+                guard rows > 0 else { throw CheckpointError(file.path, "cannot resize the vocabulary to \(rows) rows") }
+                loader = ResizedEmbeddingLoader(loader, name: "embeddings.word_embeddings.weight", storedRows: config.vocabSize)
+                config.vocabSize = rows
+            }
+            return try make(config, loader, options.heads)
         }
     }
 
-    static func decoder(_ configPath: String, _ source: TensorSource) throws -> Backbone {
-        let c = try LLaMAConfig.load(configPath: configPath)
+    static func decoder(_ file: ConfigFile, _ source: TensorSource, _ options: BackboneOptions) throws -> Backbone {
+        let c = try LLaMAConfig.load(file)
+        if let rows = options.vocabularySize, rows != c.vocabSize {
+            throw CheckpointError(file.path, "resizing a decoder's vocabulary is not supported (\(c.vocabSize) → \(rows) rows)")
+        }
         // Tied checkpoints may still carry lm_head.weight (a copy): allowed, unused.
-        return try LLaMAModel(config: c, weights: CheckpointLoader(source, ignorable: c.tieWordEmbeddings ? ["lm_head.weight"] : []))
+        return try LLaMAModel(config: c, weights: CheckpointLoader(source, prefix: options.prefix ?? "",
+                                                                   ignorable: c.tieWordEmbeddings ? ["lm_head.weight"] : []))
     }
 
-    static func decodeJSON<C: Decodable>(_ type: C.Type) -> (String) throws -> C {
-        { path in
-            guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError(path, "cannot read") }
-            do { return try JSONDecoder().decode(C.self, from: data) } catch { throw CheckpointError(path, "not a valid config: \(error)") }
-        }
+    static func decodeJSON<C: Decodable>(_ type: C.Type) -> (ConfigFile) throws -> C {
+        { file in try file.decode(C.self) }
     }
 
     /// model_type → architecture.
     public static let architectures: [String: Architecture] = {
-        let bert = encoder(decodeJSON(BERTConfig.self), prefix: "bert.", heads: ["cls"]) { try BERTModel(config: $0, weights: $1) }
-        let roberta = encoder(decodeJSON(BERTConfig.self), prefix: "roberta.", heads: ["lm_head"]) { try BERTModel(config: $0, weights: $1) }
+        let bertFamily = { (prefix: String, heads: Set<String>) in
+            encoder(decodeJSON(BERTConfig.self), prefix: prefix, heads: heads) { try BERTModel(config: $0, weights: $1, mlmHead: $2) }
+        }
+        let roberta = bertFamily("roberta.", ["lm_head"])
         return [
-            "bert": bert,
+            "bert": bertFamily("bert.", ["cls"]),
             "roberta": roberta,
             "xlm-roberta": roberta,
-            "camembert": encoder(decodeJSON(BERTConfig.self), prefix: "roberta.", heads: ["lm_head"]) { try BERTModel(config: $0, weights: $1) },
-            "mpnet": encoder(decodeJSON(MPNetConfig.self), prefix: "mpnet.", heads: ["lm_head"]) { try MPNetModel(config: $0, weights: $1) },
+            "camembert": roberta,
+            "mpnet": encoder(decodeJSON(MPNetConfig.self), prefix: "mpnet.", heads: ["lm_head"]) { try MPNetModel(config: $0, weights: $1, mlmHead: $2) },
             "deberta-v2": encoder(DeBERTaV2Config.load, prefix: "deberta.", heads: ["cls", "lm_predictions", "mask_predictions"]) {
-                try DeBERTaV2Model(config: $0, weights: $1)
+                try DeBERTaV2Model(config: $0, weights: $1, mlmHead: $2)
             },
             "llama": Architecture(kind: .decoder, build: decoder),
             "mistral": Architecture(kind: .decoder, build: decoder),
@@ -116,20 +147,32 @@ public enum ModelRegistry {
     }
 
     /// The backbone at `path` (weights only; see `load` for the tokenizer too). Inference mode.
-    public static func loadBackbone(path: String) throws -> Backbone {
+    public static func loadBackbone(path: String, options: BackboneOptions = BackboneOptions()) throws -> Backbone {
         let location = try locate(path)
-        let m: Backbone
         switch location {
         case .gguf(let p):
-            m = try LLaMAModel.load(path: p)
+            if options.vocabularySize != nil || options.prefix != nil {
+                throw CheckpointError(p, "a GGUF model cannot be resized or read under a prefix")
+            }
+            let m = try LLaMAModel.load(path: p)
+            m.eval()
+            return m
         case .directory(let d):
             let configPath = (d as NSString).appendingPathComponent("config.json")
-            let type = try modelType(at: location)
-            guard let arch = architectures[type] else {
-                throw CheckpointError(configPath, "model_type '\(type)' is not supported (supported: \(supportedTypes.joined(separator: ", ")))")
-            }
-            m = try arch.build(configPath, try SafeTensorsCheckpoint(path: d))
+            return try build(config: ConfigFile.read(configPath), source: try SafeTensorsCheckpoint(path: d), options: options)
         }
+    }
+
+    /// The backbone a config describes, its weights read from `source` (a config and weights nested in
+    /// a larger model: `options.prefix`). Inference mode.
+    public static func build(config: ConfigFile, source: TensorSource, options: BackboneOptions = BackboneOptions()) throws -> Backbone {
+        guard let type = try config.json()["model_type"]?.stringValue else {
+            throw CheckpointError(config.path, "no model_type (supported: \(supportedTypes.joined(separator: ", ")))")
+        }
+        guard let arch = architectures[type] else {
+            throw CheckpointError(config.path, "model_type '\(type)' is not supported (supported: \(supportedTypes.joined(separator: ", ")))")
+        }
+        let m = try arch.build(config, source, options)
         m.eval()
         return m
     }

@@ -106,3 +106,38 @@ public final class CheckpointLoader: WeightLoader {
         }
     }
 }
+
+/// A loader whose token embedding table (`name`, stored with `storedRows` rows) is served at the size
+/// the model asks for, as Hugging Face's resize_token_embeddings leaves it: extra rows start at the
+/// mean of the stored rows (transformers ≥ 4.46's mean_resizing samples N(mean, 1e-9·covariance),
+/// the mean to within 1e-5 of a row's scale), and a smaller table keeps its first rows.
+public final class ResizedEmbeddingLoader: WeightLoader {
+    let inner: WeightLoader
+    let name: String
+    let storedRows: Int
+
+    public init(_ inner: WeightLoader, name: String, storedRows: Int) {
+        self.inner = inner
+        self.name = name
+        self.storedRows = storedRows
+    }
+
+    public func weight(_ name: String, _ shape: [Int], _ initial: WeightInit) throws -> Tensor {
+        guard name == self.name, shape.count == 2, shape[0] != storedRows else { return try inner.weight(name, shape, initial) }
+        let stored = try inner.weight(name, [storedRows, shape[1]], initial)
+        let rows = shape[0], dim = shape[1]
+        let out = Tensor.zeros([rows, dim])
+        let src = stored.data, dst = out.data
+        dst.update(from: src, count: min(rows, storedRows) * dim)
+        if rows > storedRows {
+            var mean = [Double](repeating: 0, count: dim)
+            for r in 0..<storedRows { for j in 0..<dim { mean[j] += Double(src[r * dim + j]) } }
+            for r in storedRows..<rows { for j in 0..<dim { dst[r * dim + j] = Float(mean[j] / Double(max(storedRows, 1))) } }
+        }
+        return out.requiringGrad(stored.requiresGrad)
+    }
+
+    public func has(_ name: String) -> Bool { inner.has(name) }
+    public func ignore(_ name: String) { inner.ignore(name) }
+    public func finish() throws { try inner.finish() }
+}

@@ -28,7 +28,7 @@ public final class Activation: Module, UnaryLayer {
 /// Inverted dropout, active only in training mode.
 public final class Dropout: Module, UnaryLayer {
     public let p: Float
-    public let generator: RandomGenerator
+    public var generator: RandomGenerator
 
     public init(_ p: Float, generator: RandomGenerator? = nil) {
         precondition(p >= 0 && p < 1, "Dropout: p must be in [0, 1), got \(p)")
@@ -54,4 +54,18 @@ public func MLP(_ widths: [Int], activation: @escaping (Tensor) -> Tensor = relu
         }
     }
     return Sequential(layers)
+}
+
+extension Module {
+    /// Gives every dropout layer in the tree its own stream for training step `step`: layer i (in
+    /// namedModules order) draws from (seed, stream (step << 16) | i), so masks differ between layers and
+    /// a resumed run draws the masks of an uninterrupted one. Call before each step's forward pass.
+    public func seedDropout(seed: UInt64, step: Int) {
+        var i: UInt64 = 0
+        for (_, m) in namedModules() {
+            guard let d = m as? Dropout else { continue }
+            d.generator = RandomGenerator(seed: seed, stream: (UInt64(step) << 16) | i)
+            i += 1
+        }
+    }
 }

@@ -123,3 +123,17 @@ public func cosineSimilarity(_ x: Tensor, _ y: Tensor, axis: Int = -1, eps: Floa
 public func cosineLoss(_ x: Tensor, _ y: Tensor, axis: Int = -1, reduction: Reduction = .mean) -> Tensor {
     reduce(1 - cosineSimilarity(x, y, axis: axis), reduction)
 }
+
+/// Focal loss on logits (Lin et al., RetinaNet), elementwise, as GLiNER's and GLiClass's
+/// focal_loss_with_logits: ℓ = BCE(x, y) · (1 − p_t)^γ (when γ > 0) · (α y + (1 − α)(1 − y)) (when
+/// α ≥ 0), with p = σ(x) and p_t = p y + (1 − p)(1 − y). Targets may be soft. No reduction.
+public func focalLossWithLogits(_ logits: Tensor, targets: Tensor, alpha: Float, gamma: Float) -> Tensor {
+    var loss = bceWithLogits(logits, targets: targets, reduction: .none)
+    if gamma > 0 {
+        let p = sigmoid(logits)
+        let pt = p * targets + (1 - p) * (1 - targets)
+        loss = loss * pow(clamp(1 - pt, min: 0), gamma)
+    }
+    if alpha >= 0 { loss = (alpha * targets + (1 - alpha) * (1 - targets)) * loss }
+    return loss
+}

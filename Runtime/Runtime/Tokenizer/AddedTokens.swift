@@ -58,3 +58,24 @@ struct AddedTokenMatcher {
         return out
     }
 }
+
+extension AddedToken {
+    /// The token as tokenizer.json's "added_tokens" lists it.
+    public var json: JSONValue {
+        ["id": .number(JSONNumber(id)), "content": .string(content), "single_word": .bool(singleWord), "lstrip": .bool(lstrip),
+         "rstrip": .bool(rstrip), "normalized": .bool(normalized), "special": .bool(special)]
+    }
+}
+
+extension Tokenizer {
+    /// `tokenizerJSON` (the tokenizer.json this tokenizer was read from) with the tokens added since
+    /// (addTokens) appended to its "added_tokens", so Hugging Face reads back the same ids.
+    public func json(updating tokenizerJSON: JSONValue) -> JSONValue {
+        guard case .object(var root) = tokenizerJSON else { return tokenizerJSON }
+        var list = root["added_tokens"]?.arrayValue ?? []
+        let listed = Set(list.compactMap { $0["content"]?.stringValue })
+        for t in addedTokens where !listed.contains(t.content) { list.append(t.json) }
+        root["added_tokens"] = .array(list)
+        return .object(root)
+    }
+}

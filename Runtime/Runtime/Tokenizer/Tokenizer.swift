@@ -135,6 +135,22 @@ public final class Tokenizer: @unchecked Sendable {
         normMatcher = AddedTokenMatcher(added.filter { $0.normalized }, normalizer: normalizer)
     }
 
+    /// Adds tokens as Hugging Face's add_tokens does: each one the vocabulary lacks gets the next id
+    /// (len(tokenizer)), is matched in the raw text before normalization, and (special) is dropped by
+    /// decode's skipSpecialTokens; tokens already known keep their ids. Returns every token's id.
+    @discardableResult
+    public func addTokens(_ contents: [String], special: Bool) -> [Int] {
+        var added = addedTokens
+        let ids = contents.map { content -> Int in
+            if let id = tokenToId(content) { return id }
+            let id = max(vocabSize, (added.map(\.id).max() ?? -1) + 1)
+            added.append(AddedToken(content: content, id: id, special: special, normalized: !special))
+            setAddedTokens(added)
+            return id
+        }
+        return ids
+    }
+
     // MARK: vocabulary
 
     /// Longest padding a tokenizer.json may ask for (fixed length or multiple).
@@ -179,8 +195,22 @@ public final class Tokenizer: @unchecked Sendable {
         return out
     }
 
+    /// Encode one text with the special tokens, cut to `maxLength` tokens from the right as
+    /// transformers' `tokenizer(text, truncation=True, max_length=maxLength)` does (whatever this
+    /// tokenizer's own truncation and padding say); nil: no truncation.
+    public func encode(_ text: String, maxLength: Int?) throws -> Encoding {
+        try encodeUnpadded(text, pair: nil, addSpecialTokens: true, truncation: maxLength.map { Truncation(maxLength: $0) } ?? nil)
+    }
+
+    /// How many special tokens the post-processor adds to one text (or a pair).
+    public func specialTokenCount(pair: Bool = false) -> Int { postProcessor?.addedTokens(pair: pair) ?? 0 }
+
     /// Encode, truncate and add special tokens; no padding.
     func encodeUnpadded(_ text: String, pair: String?, addSpecialTokens: Bool) throws -> Encoding {
+        try encodeUnpadded(text, pair: pair, addSpecialTokens: addSpecialTokens, truncation: truncation)
+    }
+
+    func encodeUnpadded(_ text: String, pair: String?, addSpecialTokens: Bool, truncation: Truncation?) throws -> Encoding {
         var a = try encodeSequence(text, typeId: 0)
         var b = try pair.map { try encodeSequence($0, typeId: 1) }
         if let t = truncation {
