@@ -43,6 +43,18 @@ final class AttentionTests: XCTestCase {
         }
     }
 
+    /// Queries from another sequence (GLiClass's labels reading text tokens) over right-padded keys:
+    /// every query row takes part, whatever the number of keys (the self-attention shortcut that
+    /// skips padded query rows must not apply).
+    func testCrossAttentionOverRightPaddedKeys() {
+        let rng = RandomGenerator(seed: 9)
+        let q = rng.normal([2, 2, 4, 2]), k = rng.normal([2, 7, 4, 2]), v = rng.normal([2, 7, 4, 2])
+        let pad = [(0..<7).map { $0 < 4 }, (0..<7).map { $0 < 6 }]
+        let ours = attention(q, k, v, mask: AttentionMask(keyPadding: pad))
+        let want = reference(q, k, v, causal: false, pad: pad)
+        XCTAssertLessThan(zip(ours.scalars, want.scalars).map { Swift.abs($0 - $1) }.max()!, 1e-5)
+    }
+
     func testAdditiveBiasAndSlidingWindowMatchPlainImplementation() {
         let rng = RandomGenerator(seed: 7)
         let q = rng.normal([2, 4, 3, 8]), k = rng.normal([2, 6, 3, 8]), v = rng.normal([2, 6, 3, 8])

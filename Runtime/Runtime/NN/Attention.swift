@@ -110,13 +110,16 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = n
 
 extension AttentionMask {
     /// The queries and keys of sequence `batch` that take part: with right padding (its visible keys a
-    /// prefix of the key axis), the visible keys, and the queries whose own position (query i sits at
-    /// key keys − queries + i) is one of them; otherwise all of them.
+    /// prefix of the key axis), the visible keys, and, when the queries are positions of the key
+    /// sequence (self-attention, or causal attention over a cache: query i sits at key keys − queries
+    /// + i), the queries whose own position is one of them; otherwise all of them. Cross-attention
+    /// (queries from another sequence: label vectors reading text tokens) keeps every query row.
     func extent(batch: Int, queries tq: Int, keys tk: Int) -> (rows: Int, cols: Int) {
         guard let pad = keyPadding?[batch] else { return (tq, tk) }
         var cols = 0
         while cols < tk && pad[cols] { cols += 1 }
         for j in cols..<tk where pad[j] { return (tq, tk) }  // holes: not plain right padding
+        guard tq == tk || causal else { return (tq, cols) }
         return (max(0, min(tq, cols - (tk - tq))), cols)
     }
 }
