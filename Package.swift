@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "lm-infinite", targets: ["lm-infinite"]),
         .executable(name: "zo", targets: ["zo"]),
         .executable(name: "loki", targets: ["loki"]),
+        .executable(name: "gliclass", targets: ["gliclass"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -58,6 +59,7 @@ let package = Package(
     + program("loki", core: "LokiCore", coreDependencies: ["CBLAS"])
     + program("lm-infinite", core: "LMInfiniteCore")
     + program("zo", core: "ZOCore")
+    + program("gliclass", core: "GLiClassCore")
     + [
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS"], path: "Benchmarks/BenchSupport"),
@@ -70,6 +72,8 @@ let package = Package(
         .executableTarget(name: "lm-infinite-bench", dependencies: ["Runtime", "BenchSupport", "LMInfiniteCore"],
                           path: "Benchmarks/LMInfiniteBench", swiftSettings: swiftSettings),
         .executableTarget(name: "loki-bench", dependencies: ["LokiCore", "Runtime", "BenchSupport"], path: "Benchmarks/LokiBench",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "gliclass-bench", dependencies: ["GLiClassCore", "Runtime", "BenchSupport"], path: "Benchmarks/GLiClassBench",
                           swiftSettings: swiftSettings),
 
         // Fuzz harnesses (`make fuzz` builds each with -sanitize=fuzzer,address and runs it; a plain build
@@ -90,6 +94,8 @@ let package = Package(
         .testTarget(name: "ZOTests", dependencies: ["RuntimeCLI", "ZOCore", "Runtime", "ToolTestSupport", "zo"], path: "Tests/ZOTests"),
         .testTarget(name: "TokenizeTests", dependencies: ["RuntimeCLI", "TokenizeCore", "Runtime", "ToolTestSupport", "tokenize"],
                     path: "Tests/TokenizeTests"),
+        .testTarget(name: "GLiClassTests", dependencies: ["RuntimeCLI", "GLiClassCore", "Runtime", "ToolTestSupport", "gliclass"],
+                    path: "Tests/GLiClassTests"),
         .testTarget(name: "LokiTests", dependencies: ["RuntimeCLI", "LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),
     ],
     swiftLanguageModes: [.v5]

@@ -99,6 +99,7 @@ final class ZOToolTests: XCTestCase {
         let whole = try runTool("zo", args + ["--out", dir + "/whole"])
         XCTAssertEqual(whole.status, 0, whole.stderr)
         let (kills, last) = try runKilledAndResumed("zo", args + ["--out", dir + "/killed", "--resume"], delays: 300_000...2_500_000)
+        XCTAssertEqual(last.status, 0, last.stderr)
         print("ZOToolTests: \(kills) of 5 runs killed before they finished")
         XCTAssertGreaterThan(kills, 0, "no run was killed: the kill test tested nothing")
         for f in ["trained.safetensors", "trajectory.jsonl", "zo_model.json"] {
