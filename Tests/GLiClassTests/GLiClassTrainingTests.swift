@@ -92,6 +92,26 @@ final class GLiClassTrainingTests: XCTestCase {
         XCTAssertEqual(single.macroF1, (0.8 + 0 + 1) / 3, accuracy: 1e-12)
     }
 
+    /// Soft targets are weights in [0, 1]; a single-label row whose labels were all truncated away
+    /// contributes nothing instead of NaN gradients.
+    func testSoftTargetsAreCheckedAndEmptyRowsStayFinite() throws {
+        let bad = try JSONValue(parsing: Array(#"{"text": "x", "all_labels": ["a", "b"], "true_labels": {"a": 2}}"#.utf8))
+        XCTAssertThrowsError(try TrainingItem(json: bad, index: 0))
+        let bundle = try GLiClassCheckpoint.fresh(encoder: encoder, seed: 2) { $0.problemType = .singleLabel }
+        let model = bundle.model
+        model.unfreeze()
+        model.train()
+        let enc = InputEncoder(tokenizer: bundle.tokenizer, maxLength: 64, promptFirst: true)
+        let withLabels = try enc.encode(ClassificationInput(text: "shares fell", labels: ["business", "sports"]))
+        let withoutLabels = try bundle.tokenizer.encode("shares fell sharply", maxLength: nil).ids
+        let out = model(TokenBatch([withLabels, withoutLabels]), slots: 2, targets: Targets([[1, 0], [1, 0]]))
+        XCTAssertTrue(out.loss!.item().isFinite)
+        out.loss!.backward()
+        for (name, p) in model.namedParameters() where p.grad != nil {
+            XCTAssertTrue(p.grad!.scalars.allSatisfy(\.isFinite), "\(name): a gradient is not finite")
+        }
+    }
+
     func testRewardIsTheReferencesPerTextF1() {
         XCTAssertEqual(sampleF1([0, 2], [0, 1]), 0.5)
         XCTAssertEqual(sampleF1([], [1]), 0)

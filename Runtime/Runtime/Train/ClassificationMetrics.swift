@@ -27,6 +27,7 @@ public struct ClassificationScores: Sendable, Equatable {
 
     /// Multi-label scores of `predicted` sets against `gold` sets (record by record).
     public static func multiLabel(gold: [Set<String>], predicted: [Set<String>]) -> ClassificationScores {
+        // invariant: callers pair each record's gold set with its prediction (a programming error otherwise)
         precondition(gold.count == predicted.count, "ClassificationScores: \(gold.count) gold rows, \(predicted.count) predicted")
         var tp: [String: Int] = [:], fp: [String: Int] = [:], fn: [String: Int] = [:]
         var exact = 0

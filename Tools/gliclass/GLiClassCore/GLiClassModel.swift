@@ -111,7 +111,7 @@ public final class GLiClassModel: Module {
             var last: GLiClassOutput? = nil
             for h in out.hiddenStates {
                 let o = head(h, layout, slots: k, targets: targets)
-                total = total.map { $0 + o.loss! } ?? o.loss
+                total = total.map { $0 + o.loss! } ?? o.loss   // invariant: head() sets loss when targets are given
                 last = o
             }
             last!.loss = total   // invariant: hiddenStates has L + 1 ≥ 1 entries

@@ -18,6 +18,7 @@ extension GLiClassModel {
     func loss(_ o: GLiClassOutput, _ targets: Targets) -> Tensor {
         let c = config
         let (b, k) = (o.logits.shape[0], o.logits.shape[1])
+        // invariant: the callers build one target row per record of the batch they score
         precondition(targets.values.count == b, "GLiClass loss: \(targets.values.count) target rows for \(b) records")
         var y = [Float](repeating: 0, count: b * k), valid = [Float](repeating: 0, count: b * k)
         for r in 0..<b {
@@ -34,7 +35,9 @@ extension GLiClassModel {
             let n = valid.reduce(0, +)
             loss = c.focalLossReduction == "sum" ? all.sum() : all.sum() / Swift.max(n, 1)
         case .singleLabel:
-            let logp = logSoftmax(o.logits.maskedFill(1 - validT, -Float.infinity), axis: 1).maskedFill(1 - validT, 0)
+            // Padded slots at −1e9, not −∞: a row without a single real slot (all labels truncated away)
+            // then gives a zero loss and zero gradients instead of NaN ones.
+            let logp = logSoftmax(o.logits.maskedFill(1 - validT, -1e9), axis: 1).maskedFill(1 - validT, 0)
             loss = neg((logp * targetsT).sum(axis: 1)).mean()
         }
         if c.contrastiveLossCoef > 0 { loss = loss + c.contrastiveLossCoef * contrastive(o.classes, o.labelMask) }

@@ -39,7 +39,7 @@ func sampleF1(_ predicted: Set<Int>, _ truth: Set<Int>) -> Float {
 
 extension GLiClassTraining {
     /// One RL step: one batch, `iterations` PPO updates. Returns the last update's loss and the mean reward.
-    func rlStep(_ rl: RLOptions) throws -> (loss: Float, reward: Float, norm: Float) {
+    func rlStep(_ rl: RLOptions) throws -> (loss: Float, reward: Float, norm: Float, items: Int) {
         let s = stepsDone
         let (ids, targets) = try prepare(s)
         let model = bundle.model
@@ -49,15 +49,17 @@ extension GLiClassTraining {
         var valid = [Float](repeating: 0, count: b * k), truth = [Float](repeating: 0, count: b * k)
         for r in 0..<b { for (j, t) in targets[r].enumerated() where j < k { valid[r * k + j] = 1; truth[r * k + j] = t >= 0.5 ? 1 : 0 } }
         let validT = Tensor(shape: [b, k], scalars: valid), truthT = Tensor(shape: [b, k], scalars: truth)
-        let referenceLogits: Tensor? = rl.klBeta > 0 ? withoutGrad { () -> Tensor in
-            referenceModel!.eval()
-            return referenceModel!(tokens, slots: k).logits
-        } : nil
+        var referenceLogits: Tensor? = nil
+        if rl.klBeta > 0 {
+            guard let start = referenceModel else { throw GLiClassError("the RL KL term needs the start model (referenceModel)") }
+            start.eval()
+            referenceLogits = withoutGrad { start(tokens, slots: k).logits }
+        }
         var actions: Tensor? = nil, oldLogProb: Tensor? = nil, advantages: Tensor? = nil
         var last: (Float, Float, Float) = (0, 0, 0)
         model.train()
         for it in 0..<rl.iterations {
-            model.seedDropout(seed: options.seed, step: s * 8 + it)
+            model.seedDropout(seed: options.seed, step: s * 8 + it)   // iterations ≤ 8 (TrainCommand)
             let logits = model(tokens, slots: k).logits
             let p = sigmoid(logits)
             if actions == nil {
@@ -77,12 +79,13 @@ extension GLiClassTraining {
             }
             let a = actions!, adv = advantages!   // invariant: set on the first iteration above
             let logProb = a * log(p + 1e-8) + (1 - a) * log(1 - p + 1e-8)
-            if oldLogProb == nil { oldLogProb = logProb.detach() }
-            let ratio = exp(logProb - oldLogProb!)
+            let old = oldLogProb ?? logProb.detach()   // the policy that drew the actions
+            oldLogProb = old
+            let ratio = exp(logProb - old)
             var elements = -minimum(ratio * adv, clamp(ratio, min: 1 - rl.clip, max: 1 + rl.clip) * adv) * validT
             if rl.gamma > 0 {
                 let pt = p * truthT + (1 - p) * (1 - truthT)
-                elements = elements * pow(1 - pt, rl.gamma)
+                elements = elements * pow(clamp(1 - pt, min: 0), rl.gamma)
             }
             if rl.alpha >= 0 { elements = elements * (rl.alpha * truthT + (1 - rl.alpha) * (1 - truthT)) }
             let count = Float(Swift.max(1, valid.reduce(0, +)))
@@ -105,6 +108,6 @@ extension GLiClassTraining {
             optimizer.step()
             (last.0, last.2) = (value, norm)
         }
-        return last
+        return (last.0, last.1, last.2, b)
     }
 }

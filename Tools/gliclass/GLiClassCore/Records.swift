@@ -80,7 +80,9 @@ public struct TrainingItem: Sendable {
             }
         case .object(let w):
             for m in w.members {
-                guard let x = try? m.value.numberValue?.float(), x.isFinite else { throw fail("true_labels weight for '\(m.key)' is not a number") }
+                guard let x = try? m.value.numberValue?.float(), x.isFinite, (0...1).contains(x) else {
+                    throw fail("true_labels weight for '\(m.key)' must be a number in [0, 1]")
+                }
                 trueLabels[m.key] = x
                 trueOrder.append(m.key)
             }

@@ -130,10 +130,11 @@ public final class GLiClassTraining {
         if let rl = options.rl {
             let lr = scheduler.currentLR
             let r = try rlStep(rl)
+            scheduler.step()
             stepsDone += 1
             Storage.releaseFreeMemory()
             return StepReport(step: stepsDone, epoch: (stepsDone - 1) / stepsPerEpoch + 1, loss: r.loss, gradNorm: r.norm, lr: lr,
-                              items: Swift.min(options.batch, items.count), reward: r.reward)
+                              items: r.items, reward: r.reward)
         }
         let s = stepsDone
         let (ids, targets) = try prepare(s)
@@ -181,10 +182,11 @@ public func evaluate(_ bundle: GLiClassBundle, items: [TrainingItem], maxLength:
     evaluateWithTop1(bundle, items: items, maxLength: maxLength, threshold: threshold, batch: batch).scores
 }
 
-/// The scores, and the share of items whose best-scored label is one of their true labels.
+/// The scores, the share of items whose best-scored label is one of their true labels, and how many
+/// items could not be scored (labels that do not fit maxLength): those are left out of both.
 /// `singleLabel`: decide by the argmax (default: as the model was trained).
 public func evaluateWithTop1(_ bundle: GLiClassBundle, items: [TrainingItem], maxLength: Int, threshold: Float = 0.5,
-                             batch: Int = 8, singleLabel: Bool? = nil) -> (scores: ClassificationScores, top1: Double) {
+                             batch: Int = 8, singleLabel: Bool? = nil) -> (scores: ClassificationScores, top1: Double, unscored: Int) {
     var options = PredictOptions()
     options.threshold = threshold
     options.batch = batch
@@ -193,13 +195,13 @@ public func evaluateWithTop1(_ bundle: GLiClassBundle, items: [TrainingItem], ma
     let predictor = Predictor(bundle: bundle, maxLength: maxLength, options: options)
     let inputs = items.map { ClassificationInput(text: $0.text, labels: $0.allLabels, examples: $0.examples, prompt: $0.prompt) }
     var gold: [Set<String>] = [], predicted: [Set<String>] = []
-    var hits = 0
+    var hits = 0, unscored = 0
     for (item, result) in zip(items, predictor.predict(inputs)) {
-        guard case .success(let p) = result else { continue }
+        guard case .success(let p) = result else { unscored += 1; continue }
         let truth = options.singleLabel ? Set(item.trueOrder.prefix(1)) : Set(item.trueLabels.filter { $0.value >= 0.5 }.keys)
         gold.append(truth)
         predicted.append(Set(p.chosen.map { p.labels[$0] }))
         if truth.contains(p.labels[p.best]) { hits += 1 }
     }
-    return (ClassificationScores.multiLabel(gold: gold, predicted: predicted), gold.isEmpty ? 0 : Double(hits) / Double(gold.count))
+    return (ClassificationScores.multiLabel(gold: gold, predicted: predicted), gold.isEmpty ? 0 : Double(hits) / Double(gold.count), unscored)
 }

@@ -11,7 +11,7 @@ struct Evaluate: ParsableCommand {
         discussion: """
         Items as `gliclass train` reads them ({"text", "all_labels", "true_labels"}, a JSON array or JSON \
         Lines). Multi-label models predict the labels with σ ≥ --threshold; single-label models the argmax. \
-        Prints one JSON object: `top1_accuracy` (the best-scored label is a true one), `accuracy` (the \
+        Prints one JSON object (`unscored`: items whose labels do not fit --max-length, left out): `top1_accuracy` (the best-scored label is a true one), `accuracy` (the \
         predicted set equals the true set), micro/macro/weighted precision, recall and F1 as scikit-learn \
         computes them (zero_division 0), and the counts.
 
@@ -45,7 +45,7 @@ struct Evaluate: ParsableCommand {
             fatalLoad(program: "gliclass", path: model, problem: "\(error)")
         }
         bundle.model.setQuirks(quirkOptions.quirks)
-        let (s, top1) = evaluateWithTop1(bundle, items: items, maxLength: effectiveMaxLength(maxLength, bundle: bundle),
+        let (s, top1, unscored) = evaluateWithTop1(bundle, items: items, maxLength: effectiveMaxLength(maxLength, bundle: bundle),
                                          threshold: threshold, batch: common.batch,
                                          singleLabel: singleLabel ? true : nil)
         var r = Record()
@@ -53,6 +53,10 @@ struct Evaluate: ParsableCommand {
         for (k, v) in s.named { try r.set(k, double: v) }
         r.set("items", int: s.records)
         r.set("labels", int: s.labels)
+        r.set("unscored", int: unscored)
+        if unscored > 0 && !common.quiet {
+            printError(program: "gliclass", "\(unscored) of \(items.count) items could not be scored (their labels do not fit --max-length) and are left out")
+        }
         print(r.jsonText)
     }
 }

@@ -153,7 +153,7 @@ struct Train: ParsableCommand {
     @Option(help: "RL: PPO clip range.")
     var rlClip: Float = 0.2
 
-    @Option(help: "RL: PPO updates per batch.")
+    @Option(help: "RL: PPO updates per batch (1-8).")
     var rlIterations = 3
 
     @Option(help: "RL: weight of the KL term to the start model (≤ 0: off; the start model is kept in memory).")
@@ -171,7 +171,7 @@ struct Train: ParsableCommand {
         guard lr > 0, encoderLr >= 0, lr.isFinite, encoderLr.isFinite else { throw ValidationError("--lr must be positive and --encoder-lr not negative") }
         guard (0..<1).contains(evalSplit) else { throw ValidationError("--eval-split must be in [0, 1)") }
         guard (0...1).contains(warmupRatio) else { throw ValidationError("--warmup-ratio must be in [0, 1]") }
-        guard rlIterations >= 1, rlClip > 0 else { throw ValidationError("--rl-iterations must be at least 1 and --rl-clip positive") }
+        guard (1...8).contains(rlIterations), rlClip > 0 else { throw ValidationError("--rl-iterations must be 1-8 and --rl-clip positive") }
         guard maxGradNorm > 0, maxLength >= 8, maxExamples >= 0 else { throw ValidationError("--max-grad-norm must be positive, --max-length at least 8") }
         for (name, p) in [("label-removal", labelRemoval), ("label-addition", labelAddition), ("text-addition", textAddition), ("add-examples", addExamples)] {
             guard (0...1).contains(p) else { throw ValidationError("--\(name) must be a probability") }
