@@ -44,6 +44,12 @@ public func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         }
         return
     }
+    if RowPanels.rowsAlone && !transA && m > 1 {
+        // Each row as the first row of its own zero-padded panel (below): its bits cannot depend on
+        // where the caller's batch put it.
+        for i in 0..<m { gemm(false, transB, 1, n, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, alpha: alpha, beta: beta) }
+        return
+    }
     let r = transA ? 1 : RowPanels.size
     let whole = m - m % r
     if whole > 0 { tiledGEMM(transA, transB, whole, n, k, a, lda, b, ldb, c, ldc, alpha: alpha, beta: beta, panel: r) }
@@ -91,6 +97,20 @@ public enum RowPanels {
     /// Whether one-row products use matrix-vector BLAS (faster for decoding one token; not the bits of a
     /// row computed inside a panel).
     public nonisolated(unsafe) static var matrixVectorRows = false
+
+    /// Whether every row of a product is computed alone, at the start of its own panel (`withRowsAlone`).
+    public nonisolated(unsafe) static var rowsAlone = false
+
+    /// Runs `body` with every row of its products computed as if it were the only row: for per-record
+    /// vectors stacked in a batch (pooled texts, label vectors), whose positions within a panel would
+    /// otherwise change with the batch (TokenBatch aligns whole sequences instead). Costs R× the
+    /// multiply-adds of those products.
+    public static func withRowsAlone<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = rowsAlone
+        rowsAlone = true
+        defer { rowsAlone = saved }
+        return try body()
+    }
 
     /// Runs `body` with one-row products as matrix-vector products (a decoder's token-by-token steps).
     public static func withMatrixVectorRows<T>(_ body: () throws -> T) rethrows -> T {

@@ -131,8 +131,14 @@ public final class GLiClassModel: Module {
         return head(h, layout, slots: k, targets: targets)
     }
 
-    /// Label and text read-outs, projections, scorer and loss on one layer's states.
+    /// Label and text read-outs, projections, scorer and loss on one layer's states. The products on
+    /// per-record rows (pooled texts, label vectors) run each row alone, so a record's scores are the
+    /// same bits whatever its batch (RowPanels.withRowsAlone; the encoder aligns whole sequences).
     func head(_ h: Tensor, _ layout: TokenLayout, slots k: Int, targets: Targets?) -> GLiClassOutput {
+        RowPanels.withRowsAlone { headRows(h, layout, slots: k, targets: targets) }
+    }
+
+    private func headRows(_ h: Tensor, _ layout: TokenLayout, slots k: Int, targets: Targets?) -> GLiClassOutput {
         let c = config
         let classes = matmul(classWeights(layout, slots: k, config: c, reference: quirks.pooling), h)   // [B, K, D]
         let (tokensH, tokenMask) = textTokens(h, layout, config: c)
