@@ -25,6 +25,13 @@ final class LLaMATests: XCTestCase {
         return zip(a, b).map { Swift.abs($0 - $1) }.max()! / scale
     }
 
+    /// A config.json with 0 attention heads and no head_dim (found by `make fuzz`, Fuzz/corpus/config/
+    /// llama-zero-heads.json) is an error, not a division by zero.
+    func testZeroAttentionHeadsIsAnError() throws {
+        let text = #"{"model_type": "llama", "vocab_size": 10, "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1, "num_attention_heads": 0}"#
+        XCTAssertThrowsError(try LLaMAConfig.load(ConfigFile(path: "config.json", bytes: Array(text.utf8))))
+    }
+
     func testTinyConfigsMatchTransformers() throws {
         for name in ["tiny-gqa-tied", "tiny-untied-bias", "tiny-rope-linear", "tiny-rope-llama3", "tiny-rope-dynamic",
                      "tiny-rope-yarn", "tiny-qwen2"] {

@@ -35,7 +35,8 @@ public struct LLaMAConfig: Sendable {
         self.numHiddenLayers = numHiddenLayers
         self.numAttentionHeads = numAttentionHeads
         self.numKeyValueHeads = numKeyValueHeads ?? numAttentionHeads
-        self.headDim = headDim ?? hiddenSize / numAttentionHeads
+        // 0 heads gives head_dim 0 here; validate() refuses both (a file's values never trap).
+        self.headDim = headDim ?? (numAttentionHeads > 0 ? hiddenSize / numAttentionHeads : 0)
     }
 
     /// Checks the sizes the layers divide by (a config file's or GGUF's values; errors, never traps).
