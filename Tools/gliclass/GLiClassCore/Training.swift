@@ -164,12 +164,11 @@ public final class GLiClassTraining {
 
     /// Restores a checkpoint written after `steps` steps.
     public func loadState(_ tensors: [String: Tensor], steps: Int) throws {
-        for (name, t) in bundle.model.namedState() {
-            guard let saved = tensors[name], saved.shape == t.shape else { throw GLiClassError("the checkpoint has no \(name) of shape \(t.shape)") }
-            t.assign(saved)
+        var model: [String: Tensor] = [:], state: [String: Tensor] = [:]
+        for (k, v) in tensors {
+            if k.hasPrefix("optimizer.") { state[String(k.dropFirst("optimizer.".count))] = v } else { model[k] = v }
         }
-        var state: [String: Tensor] = [:]
-        for (k, v) in tensors where k.hasPrefix("optimizer.") { state[String(k.dropFirst("optimizer.".count))] = v }
+        try bundle.model.load(state: model)
         try optimizer.loadState(state)
         guard steps <= totalSteps else { throw GLiClassError("the checkpoint is at step \(steps), past this run's \(totalSteps)") }
         while scheduler.t < steps { scheduler.step() }
