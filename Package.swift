@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "zo", targets: ["zo"]),
         .executable(name: "loki", targets: ["loki"]),
         .executable(name: "gliclass", targets: ["gliclass"]),
+        .executable(name: "ls-llama", targets: ["ls-llama"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -60,6 +61,7 @@ let package = Package(
     + program("lm-infinite", core: "LMInfiniteCore")
     + program("zo", core: "ZOCore")
     + program("gliclass", core: "GLiClassCore")
+    + program("ls-llama", core: "LSLlamaCore")
     + [
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS"], path: "Benchmarks/BenchSupport"),
@@ -96,6 +98,8 @@ let package = Package(
                     path: "Tests/TokenizeTests"),
         .testTarget(name: "GLiClassTests", dependencies: ["RuntimeCLI", "GLiClassCore", "Runtime", "ToolTestSupport", "gliclass"],
                     path: "Tests/GLiClassTests"),
+        .testTarget(name: "LSLlamaTests", dependencies: ["RuntimeCLI", "LSLlamaCore", "Runtime", "ToolTestSupport", "ls-llama"],
+                    path: "Tests/LSLlamaTests"),
         .testTarget(name: "LokiTests", dependencies: ["RuntimeCLI", "LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),
     ],
     swiftLanguageModes: [.v5]

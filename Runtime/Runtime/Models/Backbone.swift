@@ -56,6 +56,9 @@ public struct BackboneInput {
     /// nil: the architecture's own (decoders causal, encoders bidirectional); false gives a decoder
     /// bidirectional attention (LS-unLLaMA).
     public var causal: Bool?
+    /// With causal == false on a decoder: layers before this index stay causal, the rest are
+    /// bidirectional (BiLLM's BiLLM_START_INDEX); nil: every layer bidirectional.
+    public var bidirectionalFrom: Int?
     /// One entry per layer.
     public var prefix: [LayerKeyValues]?
     /// Return the hidden states of every layer (Hugging Face's output_hidden_states).

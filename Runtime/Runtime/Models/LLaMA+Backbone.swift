@@ -14,7 +14,7 @@ extension LLaMAModel: Backbone {
     public func callAsFunction(_ input: BackboneInput) -> BackboneOutput {
         decode(ids: input.ids, inputsEmbeds: input.inputsEmbeds, batch: input.batch, keyPadding: input.padding,
                causal: input.causal ?? true, prefix: input.prefix, hiddenStates: input.outputHiddenStates,
-               keyValues: input.outputKeyValues)
+               keyValues: input.outputKeyValues, bidirectionalFrom: input.bidirectionalFrom)
     }
 
     public var hasLMHead: Bool { true }

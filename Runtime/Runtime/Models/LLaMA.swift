@@ -116,13 +116,15 @@ public final class LLaMAModel: Module {
     /// states, every layer's keys (after RoPE) and values.
     func decode(ids: [Int]?, inputsEmbeds: Tensor?, batch: Int, positions: [Int]? = nil, cache: KVCache? = nil,
                 keyPadding: [[Bool]]?, causal: Bool, backend: LLaMAAttentionBackend? = nil, lastOnly: Bool = false,
-                prefix: [LayerKeyValues]? = nil, hiddenStates: Bool = false, keyValues: Bool = false) -> BackboneOutput {
+                prefix: [LayerKeyValues]? = nil, hiddenStates: Bool = false, keyValues: Bool = false,
+                bidirectionalFrom: Int? = nil) -> BackboneOutput {
         // Token-by-token decoding (a cache or an attention backend) takes one-row products as
         // matrix-vector products: faster, and no batch neighbours to be independent of.
         guard cache == nil && backend == nil || RowPanels.matrixVectorRows else {
             return RowPanels.withMatrixVectorRows {
                 decode(ids: ids, inputsEmbeds: inputsEmbeds, batch: batch, positions: positions, cache: cache, keyPadding: keyPadding,
-                       causal: causal, backend: backend, lastOnly: lastOnly, prefix: prefix, hiddenStates: hiddenStates, keyValues: keyValues)
+                       causal: causal, backend: backend, lastOnly: lastOnly, prefix: prefix, hiddenStates: hiddenStates, keyValues: keyValues,
+                       bidirectionalFrom: bidirectionalFrom)
             }
         }
         let c = config
@@ -148,11 +150,15 @@ public final class LLaMAModel: Module {
         if let cache { precondition(cache.batch == b && cache.layerCount == layers.count, "LLaMA: cache does not fit this batch/model") }
         let padding = p > 0 ? keyPadding.map { $0.map { [Bool](repeating: true, count: p) + $0 } } : keyPadding
         let mask = AttentionMask(causal: causal, queryOffset: past, keyPadding: padding, window: c.slidingWindow)
+        // Layers before bidirectionalFrom keep the causal mask (BiLLM's start layer).
+        let causalMask = causal ? mask : AttentionMask(causal: true, queryOffset: past, keyPadding: padding, window: c.slidingWindow)
+        let firstBidirectional = causal ? 0 : (bidirectionalFrom ?? 0)
         var out = BackboneOutput(lastHidden: x)
         if hiddenStates { out.hiddenStates.append(x) }
 
         for (i, layer) in model.layers.enumerated() {
             let a = layer.selfAttn
+            let mask = i < firstBidirectional ? causalMask : mask
             let n1 = layer.inputLayernorm(x)
             if let backend {
                 let ctx = backend.attend(layer: i, q: a.qProj(n1).reshaped([b, t, h, d]), k: a.kProj(n1).reshaped([b, t, hkv, d]),

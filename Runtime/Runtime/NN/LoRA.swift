@@ -93,9 +93,12 @@ extension Module {
 
     /// Writes the adapters alone, in PEFT's layout: adapter_model.safetensors (names prefixed
     /// "base_model.model.") and adapter_config.json.
-    public func saveLoRA(_ config: LoRAConfig, to directory: String, baseModel: String = "") throws {
+    /// `modulesToSave`: fully trained modules saved beside the adapters (PEFT's modules_to_save, e.g. a
+    /// classification head): tensors by their dotted names, stored as PEFT stores them.
+    public func saveLoRA(_ config: LoRAConfig, to directory: String, baseModel: String = "", taskType: String = "CAUSAL_LM",
+                         modulesToSave: [(String, Tensor)] = []) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let tensors = loraState().map { ("base_model.model." + $0.0, $0.1) }
+        let tensors = (loraState() + modulesToSave).map { ("base_model.model." + $0.0, $0.1) }
         guard !tensors.isEmpty else { throw CheckpointError(directory, "the model has no LoRA adapters to save") }
         try writeSafeTensors(tensors, metadata: ["format": "pt"], to: directory + "/adapter_model.safetensors")
         var modules = Set<String>()
@@ -103,8 +106,10 @@ extension Module {
             let path = name.replacingOccurrences(of: ".lora_A.weight", with: "").replacingOccurrences(of: ".lora_B.weight", with: "")
             modules.insert(String(path.split(separator: ".").last!))
         }
+        let saved = Set(modulesToSave.map { String($0.0.split(separator: ".").dropLast().joined(separator: ".")) })
         let json: JSONValue = .object([
-            "peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": .string(baseModel),
+            "peft_type": "LORA", "task_type": .string(taskType), "base_model_name_or_path": .string(baseModel),
+            "modules_to_save": saved.isEmpty ? .null : .array(saved.sorted().map { .string($0) }),
             "r": .number(JSONNumber(config.rank)), "lora_alpha": .number(JSONNumber(Double(config.alpha))!),
             "lora_dropout": .number(JSONNumber(Double(config.dropout))!), "bias": "none", "fan_in_fan_out": false,
             "target_modules": .array(modules.sorted().map { .string($0) }), "inference_mode": true,
@@ -120,6 +125,14 @@ extension Module {
     /// say, then loads their values. Returns the configuration read.
     @discardableResult
     public func loadLoRA(from directory: String) throws -> LoRAConfig {
+        let (config, saved) = try loadAdapter(from: directory)
+        if let name = saved.keys.sorted().first { throw CheckpointError(directory, "unexpected adapter weight '\(name)'") }
+        return config
+    }
+
+    /// As loadLoRA, and returns the other tensors of the file (PEFT's modules_to_save, such as a
+    /// classification head) by their names in the model ("score.weight"), for the caller to place.
+    public func loadAdapter(from directory: String) throws -> (LoRAConfig, [String: Tensor]) {
         let cfgPath = directory + "/adapter_config.json"
         guard let data = FileManager.default.contents(atPath: cfgPath) else { throw CheckpointError(cfgPath, "cannot read") }
         let json = try JSONValue(parsing: [UInt8](data))
@@ -127,7 +140,7 @@ extension Module {
             throw CheckpointError(cfgPath, "missing r or lora_alpha")
         }
         let file = try SafeTensorsFile(path: directory + "/adapter_model.safetensors")
-        var paths = Set<String>()
+        var paths = Set<String>(), saved: [String: Tensor] = [:]
         for name in file.names {
             var n = name.hasPrefix("base_model.model.") ? String(name.dropFirst("base_model.model.".count)) : name
             for suffix in [".lora_A.weight", ".lora_B.weight", ".lora_A.default.weight", ".lora_B.default.weight"] where n.hasSuffix(suffix) {
@@ -135,7 +148,8 @@ extension Module {
                 paths.insert(n)
             }
         }
-        let config = LoRAConfig(rank: r, alpha: Float(alpha), targets: [], targetPattern: paths.sorted()
+        let dropout = (try json["lora_dropout"]?.numberValue?.double()).map { Float($0) } ?? 0
+        let config = LoRAConfig(rank: r, alpha: Float(alpha), dropout: dropout, targets: [], targetPattern: paths.sorted()
             .map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|"))
         let adapted = Set(addLoRA(config))
         guard adapted == paths else {
@@ -145,11 +159,15 @@ extension Module {
         for name in file.names {
             let n = (name.hasPrefix("base_model.model.") ? String(name.dropFirst("base_model.model.".count)) : name)
                 .replacingOccurrences(of: ".default.weight", with: ".weight")
+            guard n.contains(".lora_A.") || n.contains(".lora_B.") else {
+                saved[n.replacingOccurrences(of: ".modules_to_save", with: "")] = try file.tensor(name).copy()
+                continue
+            }
             guard let t = own[n] else { throw CheckpointError(directory, "unexpected adapter weight '\(name)'") }
             let src = try file.tensor(name)
             guard src.shape == t.shape else { throw CheckpointError(directory, "adapter '\(name)' has shape \(src.shape), expected \(t.shape)") }
             t.assign(src)
         }
-        return config
+        return (config, saved)
     }
 }

@@ -1,0 +1,129 @@
+// Labelled data as ls-llama reads it:
+//   sequences   JSON Lines {"text": …, "label": …} (a string, or an integer naming the class by index
+//               when --labels gives the names), or a TSV with a header naming the text and label
+//               columns (GLUE's SST-2 files: "sentence"/"content" and "label");
+//   tags        JSON Lines {"tokens": [...], "tags": [...]}, or CoNLL column files (word first, tag
+//               last, blank lines between sentences, -DOCSTART- lines skipped), IOB1 tags rewritten
+//               as IOB2 (CoNLL-2003 is IOB1).
+import Foundation
+import Runtime
+
+public struct SequenceExample: Sendable, Equatable {
+    public var text: String
+    public var label: String?
+    public init(text: String, label: String?) { (self.text, self.label) = (text, label) }
+}
+
+public struct TaggedSentence: Sendable, Equatable {
+    public var words: [String]
+    public var tags: [String]?
+    public init(words: [String], tags: [String]?) { (self.words, self.tags) = (words, tags) }
+}
+
+public struct FieldNames: Sendable {
+    public var text = "text", label = "label", tokens = "tokens", tags = "tags"
+    public init() {}
+}
+
+func readText(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { throw LSLlamaError("cannot read \(path)") }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Lines split at LF or CRLF ("\r\n" is one Character in Swift, so a plain split at "\n" misses it).
+func splitLines(_ text: String) -> [String] {
+    text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init)
+}
+
+/// A label given as a string, or as an integer index into `names`.
+func labelName(_ v: JSONValue, names: [String]?, line: Int) throws -> String {
+    if let s = v.stringValue { return s }
+    if let n = v.numberValue, let i = try? n.int() {
+        guard let names else { return String(i) }
+        guard names.indices.contains(i) else { throw LSLlamaError("line \(line): label \(i) is outside the \(names.count) labels") }
+        return names[i]
+    }
+    throw LSLlamaError("line \(line): a label must be a string or an integer, got \(v.kindDescription)")
+}
+
+public func readSequenceExamples(path: String, fields: FieldNames = FieldNames(), labelNames: [String]? = nil) throws -> [SequenceExample] {
+    let text = try readText(path)
+    let lines = splitLines(text)
+    guard let first = lines.first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return [] }
+    var out: [SequenceExample] = []
+    if first.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
+        for (i, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let v: JSONValue
+            do { v = try JSONValue(parsing: Array(line.utf8)) } catch { throw LSLlamaError("line \(i + 1): \(error)") }
+            guard let t = v[fields.text]?.stringValue else { throw LSLlamaError("line \(i + 1): no \"\(fields.text)\" string") }
+            out.append(SequenceExample(text: t, label: try v[fields.label].map { try labelName($0, names: labelNames, line: i + 1) }))
+        }
+        return out
+    }
+    // TSV with a header.
+    let header = first.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+    let textColumn = header.firstIndex(of: fields.text) ?? header.firstIndex(of: "sentence") ?? header.firstIndex(of: "content")
+    guard let textColumn else { throw LSLlamaError("\(path): a TSV needs a header with a '\(fields.text)' (or sentence/content) column") }
+    let labelColumn = header.firstIndex(of: fields.label)
+    for (i, line) in lines.enumerated().dropFirst() where !line.isEmpty {
+        let cols = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        guard cols.count == header.count else { throw LSLlamaError("line \(i + 1): \(cols.count) columns, the header has \(header.count)") }
+        var label: String? = nil
+        if let c = labelColumn {
+            label = cols[c]
+            if let names = labelNames, let k = Int(cols[c]) {
+                guard names.indices.contains(k) else { throw LSLlamaError("line \(i + 1): label \(k) is outside the \(names.count) labels") }
+                label = names[k]
+            }
+        }
+        out.append(SequenceExample(text: cols[textColumn], label: label))
+    }
+    return out
+}
+
+public func readTaggedSentences(path: String, fields: FieldNames = FieldNames()) throws -> [TaggedSentence] {
+    let text = try readText(path)
+    let lines = splitLines(text)
+    guard let first = lines.first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return [] }
+    var out: [TaggedSentence] = []
+    if first.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
+        for (i, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let v: JSONValue
+            do { v = try JSONValue(parsing: Array(line.utf8)) } catch { throw LSLlamaError("line \(i + 1): \(error)") }
+            guard let words = v[fields.tokens]?.arrayValue?.compactMap(\.stringValue) else { throw LSLlamaError("line \(i + 1): no \"\(fields.tokens)\" list of strings") }
+            var tags: [String]? = nil
+            if let t = v[fields.tags] {
+                guard let list = t.arrayValue else { throw LSLlamaError("line \(i + 1): \"\(fields.tags)\" is not a list") }
+                tags = try list.map { try labelName($0, names: nil, line: i + 1) }
+                guard tags!.count == words.count else { throw LSLlamaError("line \(i + 1): \(words.count) tokens but \(tags!.count) tags") }
+            }
+            guard !words.isEmpty else { continue }
+            out.append(TaggedSentence(words: words, tags: tags))
+        }
+        return out
+    }
+    // CoNLL columns.
+    var words: [String] = [], tags: [String] = []
+    func flush() {
+        if !words.isEmpty { out.append(TaggedSentence(words: words, tags: iob1ToIOB2(tags))) }
+        words = []; tags = []
+    }
+    for (i, line) in lines.enumerated() {
+        let cols = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        if cols.isEmpty { flush(); continue }
+        if cols[0] == "-DOCSTART-" { flush(); continue }
+        guard cols.count >= 2 else { throw LSLlamaError("\(path) line \(i + 1): a CoNLL line needs a word and a tag") }
+        words.append(cols[0])
+        tags.append(cols[cols.count - 1])
+    }
+    flush()
+    return out
+}
+
+/// Labels in order of first appearance, or sorted (sequence tasks: sorted, as datasets' ClassLabel
+/// lists them; tags: "O" first, then the sorted rest).
+public func collectLabels(_ labels: [String], tags: Bool) -> [String] {
+    let set = Set(labels)
+    if tags { return (set.contains("O") ? ["O"] : []) + set.subtracting(["O"]).sorted() }
+    return set.sorted()
+}
