@@ -270,3 +270,24 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
 public func clipGradValue(_ parameters: [Tensor], _ value: Float) {
     for p in parameters { if let g = p.grad { p.grad = withoutGrad { clamp(g, min: -value, max: value) } } }
 }
+
+/// A loss that is not a finite number: the update it would make is refused.
+public struct NonFiniteLoss: Error, CustomStringConvertible {
+    public let value: Float
+    public var description: String { "the loss is \(value): lower the learning rate" }
+}
+
+extension Optimizer {
+    /// One supervised update: zero the gradients, backpropagate `loss`, clip them to a global norm of
+    /// `maxGradNorm`, step. Returns the loss and the gradient norm before clipping; a non-finite loss
+    /// throws before the step, leaving the parameters as they were.
+    public func update(_ loss: Tensor, maxGradNorm: Float) throws -> (loss: Float, gradNorm: Float) {
+        zeroGrad()
+        loss.backward()
+        let norm = clipGradNorm(allParameters, maxNorm: maxGradNorm)
+        let value = loss.item()
+        guard value.isFinite else { throw NonFiniteLoss(value: value) }
+        step()
+        return (value, norm)
+    }
+}

@@ -100,13 +100,9 @@ extension GLiClassTraining {
                 let h = -(p * log(p + 1e-8) + (1 - p) * log(1 - p + 1e-8))
                 loss = loss + rl.entropyBeta * (h * validT).sum() / count
             }
-            optimizer.zeroGrad()
-            loss.backward()
-            let norm = clipGradNorm(optimizer.allParameters, maxNorm: options.maxGradNorm)
-            let value = loss.item()
-            guard value.isFinite else { throw GLiClassError("the RL loss is \(value) at step \(s + 1): lower the learning rate") }
-            optimizer.step()
-            (last.0, last.2) = (value, norm)
+            do { (last.0, last.2) = try optimizer.update(loss, maxGradNorm: options.maxGradNorm) } catch {
+                throw GLiClassError("RL step \(s + 1): \(error)")
+            }
         }
         return (last.0, last.1, last.2, b)
     }

@@ -144,13 +144,11 @@ public final class GLiClassTraining {
         let lr = scheduler.currentLR
         let out = model(TokenBatch(ids, padId: model.backbone.descriptor.padId ?? 0),
                         slots: model.config.labelSlots(targets.map(\.count)), targets: Targets(targets))
-        let loss = out.loss!   // invariant: targets were given
-        optimizer.zeroGrad()
-        loss.backward()
-        let norm = clipGradNorm(optimizer.allParameters, maxNorm: options.maxGradNorm)
-        let value = loss.item()
-        guard value.isFinite else { throw GLiClassError("the loss is \(value) at step \(s + 1): lower the learning rate") }
-        optimizer.step()
+        let (value, norm): (Float, Float)
+        // invariant: targets were given, so the output has a loss
+        do { (value, norm) = try optimizer.update(out.loss!, maxGradNorm: options.maxGradNorm) } catch {
+            throw GLiClassError("step \(s + 1): \(error)")
+        }
         scheduler.step()
         stepsDone += 1
         Storage.releaseFreeMemory()

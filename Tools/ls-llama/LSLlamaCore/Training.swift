@@ -103,13 +103,10 @@ public final class LSTraining {
         model.train()
         model.seedDropout(seed: options.seed, step: s)
         let lr = scheduler.currentLR
-        let loss = model.loss(tokens, targets: targets)
-        optimizer.zeroGrad()
-        loss.backward()
-        let norm = clipGradNorm(optimizer.allParameters, maxNorm: options.maxGradNorm)
-        let value = loss.item()
-        guard value.isFinite else { throw LSLlamaError("the loss is \(value) at step \(s + 1): lower the learning rate") }
-        optimizer.step()
+        let (value, norm): (Float, Float)
+        do { (value, norm) = try optimizer.update(model.loss(tokens, targets: targets), maxGradNorm: options.maxGradNorm) } catch {
+            throw LSLlamaError("step \(s + 1): \(error)")
+        }
         scheduler.step()
         stepsDone += 1
         // No Storage.releaseFreeMemory() here: the next step allocates the same activations again, and
