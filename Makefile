@@ -16,7 +16,7 @@ BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
 PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama
 
-.PHONY: deps stamp build test test-install test-asan fuzz bench models check-e5 check-gliclass demo install uninstall clean refenv
+.PHONY: deps stamp build test test-install test-asan fuzz bench models check-e5 check-gliclass check-ls-llama demo install uninstall clean refenv
 
 # The system packages the build links against (Debian names). Installed with apt-get when this runs as
 # root or with passwordless sudo; otherwise the exact command to run is printed and make stops.
@@ -83,6 +83,16 @@ check-e5: models
 # The other direction of GLiClass parity: a model `gliclass train` writes (MiniLM, 40 items of
 # data/fixtures/gliclass/train.jsonl, 1 epoch) loads in the reference package and scores its records as
 # we do with the reference's pooling (needs `make refenv`).
+# PEFT loads what `ls-llama train` saves: a SmolLM2 sequence classifier (48 SST-2 sentences, 1 epoch)
+# loaded with PeftModel.from_pretrained gives `ls-llama predict`'s probabilities (needs `make refenv`).
+check-ls-llama: build models
+	rm -rf .build/check-ls-llama
+	head -48 data/sst2/train-3000.jsonl > .build/check-ls-llama.jsonl
+	$(BINDIR)/ls-llama train --model $(SMOLLM2) --data .build/check-ls-llama.jsonl --labels negative,positive --dev-split 0 \
+	  --epochs 1 --lr 1e-3 --out .build/check-ls-llama --quiet
+	head -20 data/sst2/dev.jsonl | $(BINDIR)/ls-llama predict --model .build/check-ls-llama --quiet > .build/check-ls-llama/ours.jsonl
+	$(PYTHON) -P scripts/ls-llama/roundtrip.py .build/check-ls-llama $(SMOLLM2) SmolLM2-135M-Instruct.Q4_1.gguf .build/check-ls-llama/ours.jsonl
+
 check-gliclass: build models
 	rm -rf .build/check-gliclass
 	$(BINDIR)/gliclass train --model $(MINILM) --data data/fixtures/gliclass/train.jsonl --out .build/check-gliclass --epochs 1 --quiet

@@ -36,14 +36,18 @@ final class LSLlamaToolTests: XCTestCase {
         XCTAssertEqual(cfg["pooling"]?.stringValue, "cls", "encoders pool their first token by default")
         XCTAssertEqual(cfg["labels"]?.arrayValue?.compactMap(\.stringValue), ["negative", "positive"])
         let p = try runTool("ls-llama", ["predict", "--model", dir + "/m", "--quiet", "--on-error", "pass"],
-                            stdin: "{\"text\": \"a lovely film\"}\n{\"title\": \"no text\"}\n")
+                            stdin: "{\"text\": \"a lovely film\"}\n{\"title\": \"no text\"}\n{\"text\": \"\"}\n")
         XCTAssertEqual(p.status, 0, p.stderr)
         let out = try lines(p)
-        XCTAssertEqual(out.count, 2)
+        XCTAssertEqual(out.count, 3)
+        XCTAssertNotNil(out[2]["error"] ?? out[2]["prediction"], "an empty text fails alone (or is scored), never its batch")
         let probs = try XCTUnwrap(out[0]["probs"]?.objectValue).members.map { try $0.value.numberValue!.float() }
         XCTAssertEqual(probs.reduce(0, +), 1, accuracy: 1e-5)
         XCTAssertNotNil(out[0]["prediction"]?.stringValue)
         XCTAssertNotNil(out[1]["error"])
+        try "{\"text\": \"unlabelled\"}\n".write(toFile: dir + "/nolabel.jsonl", atomically: true, encoding: .utf8)
+        let bad = try runTool("ls-llama", ["eval", "--model", dir + "/m", "--data", dir + "/nolabel.jsonl", "--quiet"])
+        XCTAssertEqual(bad.status, 2, "a record without a label is an error, not a class \"\": \(bad.stderr)")
         let e = try runTool("ls-llama", ["eval", "--model", dir + "/m", "--data", dir + "/train.jsonl", "--quiet"])
         XCTAssertEqual(e.status, 0, e.stderr)
         let scores = try JSONValue(parsing: Array(e.stdout.utf8))
@@ -80,12 +84,15 @@ final class LSLlamaToolTests: XCTestCase {
         let cfg = try JSONValue(parsing: [UInt8](FileManager.default.contents(atPath: dir + "/m/ls_llama.json")!))
         XCTAssertEqual(cfg["labels"]?.arrayValue?.compactMap(\.stringValue), ["O", "B-LOC", "B-ORG", "B-PER", "I-LOC", "I-ORG"])
         XCTAssertEqual(cfg["unmasked"]?.boolValue, true)
-        let p = try runTool("ls-llama", ["predict", "--model", dir + "/m", "--quiet", "--aggregate", "mean"],
-                            stdin: "{\"tokens\": [\"Anna\", \"visited\", \"Paris\"]}\n{\"tokens\": \"Bob  met Alice\"}\n")
+        let p = try runTool("ls-llama", ["predict", "--model", dir + "/m", "--quiet", "--aggregate", "mean", "--on-error", "pass"],
+                            stdin: "{\"tokens\": [\"Anna\", \"visited\", \"Paris\"]}\n{\"tokens\": \"   \"}\n{\"tokens\": [\"a\", \"\"]}\n{\"tokens\": \"Bob  met Alice\"}\n")
         XCTAssertEqual(p.status, 0, p.stderr)
         let out = try lines(p)
+        XCTAssertEqual(out.count, 4)
         XCTAssertEqual(out[0]["tags"]?.arrayValue?.count, 3)
-        XCTAssertEqual(out[1]["tags"]?.arrayValue?.count, 3)
+        XCTAssertNotNil(out[1]["error"], "no words: this record fails alone")
+        XCTAssertNotNil(out[2]["error"], "an empty word: this record fails alone")
+        XCTAssertEqual(out[3]["tags"]?.arrayValue?.count, 3)
         for e in out[0]["entities"]?.arrayValue ?? [] {
             let (s, en) = (try e["start"]!.numberValue!.int(), try e["end"]!.numberValue!.int())
             let joined = Array("Anna visited Paris")
@@ -103,11 +110,12 @@ final class LSLlamaToolTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeData(dir)
         func args(_ out: String) -> [String] {
-            ["train", "--task", "seq", "--model", Repo.minilm, "--data", dir + "/train.jsonl", "--dev-split", "0", "--epochs", "3",
+            ["train", "--task", "seq", "--model", Repo.minilm, "--data", dir + "/train.jsonl", "--dev", dir + "/train.jsonl", "--epochs", "3",
              "--train-batch", "4", "--checkpoint-every", "1", "--out", dir + "/" + out, "--quiet", "--threads", "1"]
         }
         let straight = try runTool("ls-llama", args("a"))
         XCTAssertEqual(straight.status, 0, straight.stderr)
+        // With a dev set: the best model kept across the kills is the uninterrupted run's.
         let (kills, last) = try runKilledAndResumed("ls-llama", args("b") + ["--resume"], delays: 300_000...1_500_000, times: 3)
         XCTAssertEqual(last.status, 0, last.stderr)
         let a = try SafeTensorsFile(path: dir + "/a/adapter_model.safetensors"), b = try SafeTensorsFile(path: dir + "/b/adapter_model.safetensors")
@@ -124,5 +132,13 @@ final class LSLlamaToolTests: XCTestCase {
         XCTAssertEqual(m.status, 2)
         let v = try runTool("ls-llama", ["train", "--model", Repo.minilm, "--reference-mask", "--out", "/tmp/x-ls-never"])
         XCTAssertEqual(v.status, 64, "usage error: --reference-mask without --unmasked")
+        let dir = try temporaryDirectory("ls-errors")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeData(dir)
+        let long = try runTool("ls-llama", ["train", "--model", Repo.minilm, "--data", dir + "/train.jsonl", "--max-length", "1024", "--out", dir + "/x", "--quiet"])
+        XCTAssertEqual(long.status, 2, long.stderr)
+        XCTAssertTrue(long.stderr.contains("positions"), long.stderr)
+        let enc = try runTool("ls-llama", ["train", "--model", Repo.minilm, "--data", dir + "/train.jsonl", "--unmasked", "--out", dir + "/y", "--quiet"])
+        XCTAssertEqual(enc.status, 2, "an encoder has no causal mask to remove: \(enc.stderr)")
     }
 }

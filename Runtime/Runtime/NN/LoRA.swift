@@ -110,8 +110,8 @@ extension Module {
         let json: JSONValue = .object([
             "peft_type": "LORA", "task_type": .string(taskType), "base_model_name_or_path": .string(baseModel),
             "modules_to_save": saved.isEmpty ? .null : .array(saved.sorted().map { .string($0) }),
-            "r": .number(JSONNumber(config.rank)), "lora_alpha": .number(JSONNumber(Double(config.alpha))!),
-            "lora_dropout": .number(JSONNumber(Double(config.dropout))!), "bias": "none", "fan_in_fan_out": false,
+            "r": .number(JSONNumber(config.rank)), "lora_alpha": .number(JSONNumber(config.alpha)!),
+            "lora_dropout": .number(JSONNumber(config.dropout)!), "bias": "none", "fan_in_fan_out": false,
             "target_modules": .array(modules.sorted().map { .string($0) }), "inference_mode": true,
         ])
         var w = JSONWriter()

@@ -34,6 +34,9 @@ public struct LSEncoder {
 
     public func encode(words: [String]) throws -> EncodedWords {
         guard !words.isEmpty else { throw LSLlamaError("a sentence needs at least one word") }
+        if let w = words.firstIndex(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
+            throw LSLlamaError("word \(w + 1) is empty or white space")
+        }
         var charWord: [Int?] = [], spans: [(Int, Int)] = []
         for (w, word) in words.enumerated() {
             if w > 0 { charWord.append(nil) }

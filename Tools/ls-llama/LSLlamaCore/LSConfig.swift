@@ -65,9 +65,9 @@ public struct LSConfig: Sendable, Equatable {
             ("unmasked", .bool(unmasked)), ("reference_mask", .bool(referenceMask)),
             ("bidirectional_from", bidirectionalFrom.map { .number(JSONNumber($0)) } ?? .null),
             ("base_model", .string(baseModel)), ("max_length", .number(JSONNumber(maxLength))),
-            ("lora_r", .number(JSONNumber(loraRank))), ("lora_alpha", .number(JSONNumber(Double(loraAlpha))!)),
-            ("lora_dropout", .number(JSONNumber(Double(loraDropout))!)), ("lora_targets", .array(loraTargets.map { .string($0) })),
-            ("head_dropout", .number(JSONNumber(Double(headDropout))!)),
+            ("lora_r", .number(JSONNumber(loraRank))), ("lora_alpha", .number(JSONNumber(loraAlpha)!)),
+            ("lora_dropout", .number(JSONNumber(loraDropout)!)), ("lora_targets", .array(loraTargets.map { .string($0) })),
+            ("head_dropout", .number(JSONNumber(headDropout)!)),
         ]
         o.insert(("producer", "ls-llama"), at: 0)
         return .object(JSONObject(o.map { .init(key: $0.0, value: $0.1) }))

@@ -2,7 +2,8 @@
 // format (adapter_config.json with task_type SEQ_CLS or TOKEN_CLS and modules_to_save ["score"] or
 // ["classifier"]; adapter_model.safetensors with "base_model.model.…lora_A/B.weight" and
 // "base_model.model.score.weight"), so PEFT loads it onto the same base model
-// (PeftModel.from_pretrained(AutoModelForSequenceClassification…, dir)). The base model is not
+// (PeftModel.from_pretrained(LlamaForSequenceClassification…, dir); decoders only: an encoder's names
+// lack the bert. prefix and its head reads [CLS] without the pooler). The base model is not
 // copied: it is read from base_model (or --base) at load time.
 import Foundation
 import Runtime
@@ -26,6 +27,7 @@ public enum LSModelFiles {
         var config = config
         adjust(&config, loaded.backbone.descriptor.kind)
         try config.validate()
+        try check(config, loaded.backbone.descriptor)
         if loaded.backbone.descriptor.kind == .encoder && config.loraTargets == ["q_proj", "v_proj"] {
             config.loraTargets = loaded.backbone.descriptor.attentionProjections
         }
@@ -35,11 +37,18 @@ public enum LSModelFiles {
         guard !adapted.isEmpty else {
             throw LSLlamaError("no module of \(config.baseModel) matches the LoRA targets \(lora.targets) (this model's attention projections are \(loaded.backbone.descriptor.attentionProjections))")
         }
-        if let l = config.bidirectionalFrom, l > loaded.backbone.descriptor.layers {
-            throw LSLlamaError("--bidirectional-from \(l) is past the model's \(loaded.backbone.descriptor.layers) layers")
-        }
         model.head.unfreeze()
         return LSBundle(model: model, tokenizer: loaded.tokenizer)
+    }
+
+    /// What the config asks of the model: an encoder has no causal mask to remove, inputs must fit its
+    /// positions, a start layer must exist.
+    static func check(_ config: LSConfig, _ d: BackboneDescriptor) throws {
+        if d.kind == .encoder && config.unmasked { throw LSLlamaError("--unmasked removes a decoder's causal mask; \(d.modelType) is an encoder") }
+        if let p = d.maxPositions, config.maxLength > p {
+            throw LSLlamaError("max_length \(config.maxLength) is past the model's \(p) positions: give --max-length \(p) or less")
+        }
+        if let l = config.bidirectionalFrom, l > d.layers { throw LSLlamaError("bidirectional_from \(l) is past the model's \(d.layers) layers") }
     }
 
     public static func isModel(_ directory: String) -> Bool {
@@ -56,6 +65,7 @@ public enum LSModelFiles {
         do { loaded = try ModelRegistry.load(path: c.baseModel) } catch {
             throw LSLlamaError("the base model of \(directory) (\(c.baseModel)): \(error) — give --base PATH if it moved")
         }
+        try check(c, loaded.backbone.descriptor)
         let model = LabelSupervisedModel(backbone: loaded.backbone, config: c, generator: RandomGenerator(seed: 0, stream: 0))
         try attach(directory, to: model)
         model.eval()

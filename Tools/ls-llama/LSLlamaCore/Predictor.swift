@@ -30,7 +30,12 @@ public struct LSPredictor {
 
     public func predict(texts: [String]) throws -> [SequencePrediction] {
         let encoder = bundle.encoder
-        let ids = try texts.map { try encoder.encode($0) }
+        return predict(encoded: try texts.map { try encoder.encode($0) })
+    }
+
+    /// Texts already encoded (LSEncoder.encode): a caller that encodes record by record can fail one
+    /// record without failing its batch.
+    public func predict(encoded ids: [[Int]]) -> [SequencePrediction] {
         var out: [SequencePrediction] = []
         for start in stride(from: 0, to: ids.count, by: batch) {
             let chunk = Array(ids[start..<min(start + batch, ids.count)])
@@ -47,7 +52,10 @@ public struct LSPredictor {
 
     public func predict(sentences: [[String]]) throws -> [WordPrediction] {
         let encoder = bundle.encoder
-        let encoded = try sentences.map { try encoder.encode(words: $0) }
+        return predict(encoded: try sentences.map { try encoder.encode(words: $0) })
+    }
+
+    public func predict(encoded: [EncodedWords]) -> [WordPrediction] {
         let k = bundle.config.labels.count
         var out: [WordPrediction] = []
         for start in stride(from: 0, to: encoded.count, by: batch) {
@@ -79,6 +87,7 @@ public struct LSPredictor {
 
 /// Scores of a sequence model on labelled texts: accuracy, macro-F1 (scikit-learn's).
 public func evaluateSequences(_ bundle: LSBundle, _ examples: [SequenceExample], batch: Int = 8) throws -> ClassificationScores {
+    if let i = examples.firstIndex(where: { $0.label == nil }) { throw LSLlamaError("example \(i + 1) has no label to score against") }
     let preds = try LSPredictor(bundle: bundle, batch: batch).predict(texts: examples.map(\.text))
     return ClassificationScores.singleLabel(gold: examples.map { $0.label ?? "" }, predicted: preds.map { bundle.config.labels[$0.best] })
 }
@@ -87,6 +96,7 @@ public func evaluateSequences(_ bundle: LSBundle, _ examples: [SequenceExample],
 /// were cut off by max_length (predicted "O", not dropped).
 public func evaluateSentences(_ bundle: LSBundle, _ sentences: [TaggedSentence], batch: Int = 8,
                               aggregate: WordAggregation = .first) throws -> (scores: EntityScores, truncatedWords: Int) {
+    if let i = sentences.firstIndex(where: { $0.tags == nil }) { throw LSLlamaError("sentence \(i + 1) has no tags to score against") }
     let preds = try LSPredictor(bundle: bundle, batch: batch, aggregate: aggregate).predict(sentences: sentences.map(\.words))
     let labels = bundle.config.labels
     let scores = EntityScores.score(gold: sentences.map { $0.tags ?? [] }, predicted: preds.map { $0.tags.map { labels[$0] } })

@@ -65,7 +65,8 @@ public func readSequenceExamples(path: String, fields: FieldNames = FieldNames()
     let textColumn = header.firstIndex(of: fields.text) ?? header.firstIndex(of: "sentence") ?? header.firstIndex(of: "content")
     guard let textColumn else { throw LSLlamaError("\(path): a TSV needs a header with a '\(fields.text)' (or sentence/content) column") }
     let labelColumn = header.firstIndex(of: fields.label)
-    for (i, line) in lines.enumerated().dropFirst() where !line.isEmpty {
+    let headerLine = lines.firstIndex(of: first) ?? 0
+    for (i, line) in lines.enumerated() where i > headerLine && !line.isEmpty {
         let cols = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         guard cols.count == header.count else { throw LSLlamaError("line \(i + 1): \(cols.count) columns, the header has \(header.count)") }
         var label: String? = nil
@@ -81,7 +82,7 @@ public func readSequenceExamples(path: String, fields: FieldNames = FieldNames()
     return out
 }
 
-public func readTaggedSentences(path: String, fields: FieldNames = FieldNames()) throws -> [TaggedSentence] {
+public func readTaggedSentences(path: String, fields: FieldNames = FieldNames(), labelNames: [String]? = nil) throws -> [TaggedSentence] {
     let text = try readText(path)
     let lines = splitLines(text)
     guard let first = lines.first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return [] }
@@ -90,11 +91,13 @@ public func readTaggedSentences(path: String, fields: FieldNames = FieldNames())
         for (i, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             let v: JSONValue
             do { v = try JSONValue(parsing: Array(line.utf8)) } catch { throw LSLlamaError("line \(i + 1): \(error)") }
-            guard let words = v[fields.tokens]?.arrayValue?.compactMap(\.stringValue) else { throw LSLlamaError("line \(i + 1): no \"\(fields.tokens)\" list of strings") }
+            guard let list = v[fields.tokens]?.arrayValue, case let words = list.compactMap(\.stringValue), words.count == list.count else {
+                throw LSLlamaError("line \(i + 1): no \"\(fields.tokens)\" list of strings")
+            }
             var tags: [String]? = nil
             if let t = v[fields.tags] {
                 guard let list = t.arrayValue else { throw LSLlamaError("line \(i + 1): \"\(fields.tags)\" is not a list") }
-                tags = try list.map { try labelName($0, names: nil, line: i + 1) }
+                tags = try list.map { try labelName($0, names: labelNames, line: i + 1) }
                 guard tags!.count == words.count else { throw LSLlamaError("line \(i + 1): \(words.count) tokens but \(tags!.count) tags") }
             }
             guard !words.isEmpty else { continue }

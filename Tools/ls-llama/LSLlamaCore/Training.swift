@@ -84,9 +84,10 @@ public final class LSTraining {
         return Array(order[(i * options.batch)..<min((i + 1) * options.batch, examples.count)])
     }
 
-    /// A padded batch and its flat targets.
-    public static func batch(_ items: [EncodedExample], task: LSTask, padId: Int) -> (TokenBatch, [Int]) {
-        let tokens = TokenBatch(items.map(\.ids), padId: padId)
+    /// A padded batch and its flat targets. Training steps pad to the longest row only (their batches
+    /// are fixed, so nothing needs the panel alignment that keeps inference batch-independent).
+    public static func batch(_ items: [EncodedExample], task: LSTask, padId: Int, panelAligned: Bool = true) -> (TokenBatch, [Int]) {
+        let tokens = TokenBatch(items.map(\.ids), padId: padId, panelAligned: panelAligned)
         switch task {
         case .seq: return (tokens, items.map { $0.targets[0] })
         case .token:
@@ -99,7 +100,7 @@ public final class LSTraining {
     public func step() throws -> LSStepReport {
         let s = stepsDone
         let model = bundle.model
-        let (tokens, targets) = Self.batch(batchExamples(s).map { examples[$0] }, task: model.config.task, padId: bundle.padId)
+        let (tokens, targets) = Self.batch(batchExamples(s).map { examples[$0] }, task: model.config.task, padId: bundle.padId, panelAligned: false)
         model.train()
         model.seedDropout(seed: options.seed, step: s)
         let lr = scheduler.currentLR

@@ -42,6 +42,9 @@ struct Eval: ParsableCommand {
         let bundle = loadModelOrExit(model, base: base)
         var (seqs, sents) = readData(data, task: bundle.config.task, fields: fields.names, labels: bundle.config.labels)
         if maxExamples > 0 { seqs = Array(seqs.prefix(maxExamples)); sents = Array(sents.prefix(maxExamples)) }
+        if let i = seqs.firstIndex(where: { $0.label == nil }) ?? sents.firstIndex(where: { $0.tags == nil }) {
+            fatalLoad(program: "ls-llama", path: data, problem: "example \(i + 1) has no \(bundle.config.task == .seq ? "label" : "tags") to score against")
+        }
         let known = Set(bundle.config.labels)
         if let bad = seqs.compactMap(\.label).first(where: { !known.contains($0) }) ?? sents.flatMap({ $0.tags ?? [] }).first(where: { !known.contains($0) }) {
             fatalLoad(program: "ls-llama", path: data, problem: "label '\(bad)' is not one of the model's \(bundle.config.labels)")

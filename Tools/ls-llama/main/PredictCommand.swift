@@ -43,20 +43,22 @@ struct Predict: ParsableCommand {
         let status: Int32
         switch bundle.config.task {
         case .seq:
-            status = runner.mapBatches(batchSize: common.batch * 4, read: { r in try r.string(fields.textField) },
-                                       compute: { try predictor.predict(texts: $0) }, write: { r, p in
+            let encoder = bundle.encoder
+            status = runner.mapBatches(batchSize: common.batch * 4, read: { r in try encoder.encode(try r.string(fields.textField)) },
+                                       compute: { predictor.predict(encoded: $0) }, write: { r, p in
                 r.set("prediction", string: labels[p.best])
                 var probs = JSONObject()
                 for (l, v) in zip(labels, p.probs) { probs[l] = JSONValue(v) ?? .null }
                 r.set("probs", .object(probs))
             })
         case .token:
-            status = runner.mapBatches(batchSize: common.batch * 4, read: { r -> [String] in
-                if let s = r.value(fields.tokensField)?.stringValue { return s.split(whereSeparator: \.isWhitespace).map(String.init) }
-                let words = try r.strings(fields.tokensField)
+            let encoder = bundle.encoder
+            status = runner.mapBatches(batchSize: common.batch * 4, read: { r -> EncodedWords in
+                let words = try r.value(fields.tokensField)?.stringValue.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
+                    ?? r.strings(fields.tokensField)
                 guard !words.isEmpty else { throw RecordError.field(fields.tokensField, "no words") }
-                return words
-            }, compute: { try predictor.predict(sentences: $0) }, write: { r, p in
+                do { return try encoder.encode(words: words) } catch { throw RecordError.field(fields.tokensField, "\(error)") }
+            }, compute: { predictor.predict(encoded: $0) }, write: { r, p in
                 let tags = p.tags.map { labels[$0] }
                 r.set("tags", strings: tags)
                 let words = try r.value(fields.tokensField)?.stringValue.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }

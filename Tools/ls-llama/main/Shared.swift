@@ -44,7 +44,7 @@ func readData(_ path: String, task: LSTask, fields: FieldNames, labels: [String]
     let file = path == "-" ? "/dev/stdin" : path
     switch task {
     case .seq: return (loadOrExit(path) { try readSequenceExamples(path: file, fields: fields, labelNames: labels) }, [])
-    case .token: return ([], loadOrExit(path) { try readTaggedSentences(path: file, fields: fields) })
+    case .token: return ([], loadOrExit(path) { try readTaggedSentences(path: file, fields: fields, labelNames: labels) })
     }
 }
 

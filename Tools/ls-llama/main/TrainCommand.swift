@@ -122,6 +122,7 @@ struct Train: ParsableCommand {
         guard ["metric", "loss"].contains(select) else { throw ValidationError("--select must be metric or loss") }
         if referenceMask && !unmasked { throw ValidationError("--reference-mask applies to --unmasked models only") }
         if bidirectionalFrom != nil && !unmasked { throw ValidationError("--bidirectional-from applies to --unmasked models only") }
+        if pooling != nil && task == .token { throw ValidationError("--pooling applies to --task seq only") }
     }
 
     var defaultEpochs: Int { epochs ?? (task == .seq && unmasked ? 20 : 10) }
@@ -154,7 +155,9 @@ struct Train: ParsableCommand {
         if maxExamples > 0 { seqs = Array(seqs.prefix(maxExamples)); sents = Array(sents.prefix(maxExamples)) }
         let found = task == .seq ? seqs.compactMap(\.label) : sents.flatMap { $0.tags ?? [] }
         guard !found.isEmpty else { fatalLoad(program: "ls-llama", path: data, problem: "no labelled training data") }
-        let labelList = given ?? collectLabels(found, tags: task == .token)
+        // Labels of the dev part too: one seen only there must still have a row in the head.
+        let devFound = task == .seq ? devSeqs.compactMap(\.label) : devSents.flatMap { $0.tags ?? [] }
+        let labelList = given ?? collectLabels(found + devFound, tags: task == .token)
         var config = LSConfig(task: task, labels: labelList, baseModel: model, maxLength: maxLength ?? (task == .seq ? 64 : 512))
         (config.unmasked, config.referenceMask, config.bidirectionalFrom) = (unmasked, referenceMask, bidirectionalFrom)
         (config.loraRank, config.loraAlpha, config.loraDropout) = (loraR, loraAlpha, loraDropout)
