@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "loki", targets: ["loki"]),
         .executable(name: "gliclass", targets: ["gliclass"]),
         .executable(name: "ls-llama", targets: ["ls-llama"]),
+        .executable(name: "ptec", targets: ["ptec"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -43,6 +44,9 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Runtime/CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"])]),
+        // zlib for ptec's gzip-distance baseline (the reference measures texts by gzip's output length).
+        .systemLibrary(name: "CZlib", path: "Runtime/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         // The commit and build flags the Makefile stamps into every binary (`--version`).
         .target(name: "CBuildInfo", path: "Runtime/CBuildInfo"),
         // libpng and libjpeg report errors by longjmp, which Swift cannot catch: this C file does.
@@ -62,6 +66,7 @@ let package = Package(
     + program("zo", core: "ZOCore")
     + program("gliclass", core: "GLiClassCore")
     + program("ls-llama", core: "LSLlamaCore")
+    + program("ptec", core: "PTECCore", coreDependencies: ["CZlib"])
     + [
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS"], path: "Benchmarks/BenchSupport"),
@@ -102,6 +107,8 @@ let package = Package(
                     path: "Tests/GLiClassTests"),
         .testTarget(name: "LSLlamaTests", dependencies: ["RuntimeCLI", "LSLlamaCore", "Runtime", "ToolTestSupport", "ls-llama"],
                     path: "Tests/LSLlamaTests"),
+        .testTarget(name: "PTECTests", dependencies: ["RuntimeCLI", "PTECCore", "Runtime", "ToolTestSupport", "ptec"],
+                    path: "Tests/PTECTests"),
         .testTarget(name: "LokiTests", dependencies: ["RuntimeCLI", "LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),
     ],
     swiftLanguageModes: [.v5]

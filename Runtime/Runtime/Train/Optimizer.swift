@@ -139,18 +139,28 @@ public final class SGD: Optimizer {
 
 /// torch.optim.Adam (L2 weight decay added to the gradient) and AdamW (decoupled: p *= 1 - lr·wd).
 /// m = β1 m + (1-β1) g; v = β2 v + (1-β2) g²; p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + ε).
+/// `huggingFace`: transformers' own AdamW (transformers.optimization.AdamW, correct_bias): ε outside
+/// the bias correction, p -= lr·√(1-β2ᵗ)/(1-β1ᵗ) · m / (√v + ε), then the decay p -= lr·wd·p on the
+/// updated weights.
 public final class Adam: Optimizer {
     public var groups: [ParameterGroup]
     public let beta1: Float, beta2: Float, eps: Float, decoupled: Bool
+    public let huggingFace: Bool
     public private(set) var stepCount = 0
     private var state: [ObjectIdentifier: (m: Tensor, v: Tensor, t: Int)] = [:]
 
     public init(_ groups: [ParameterGroup], betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
-                decoupled: Bool = false) {
+                decoupled: Bool = false, huggingFace: Bool = false) {
         self.groups = groups
         (beta1, beta2) = betas
         self.eps = eps
-        self.decoupled = decoupled
+        self.decoupled = decoupled || huggingFace
+        self.huggingFace = huggingFace
+    }
+
+    /// transformers.optimization.AdamW as PTEC's reference uses it (ε 1e-6 by default there).
+    public static func huggingFaceAdamW(_ groups: [ParameterGroup], betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-6) -> Adam {
+        Adam(groups, betas: betas, eps: eps, decoupled: true, huggingFace: true)
     }
 
     public convenience init(_ parameters: [Tensor], lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
@@ -178,14 +188,16 @@ public final class Adam: Optimizer {
                 state[key] = s
                 let b1 = beta1, b2 = beta2, e = eps
                 let bc1 = 1 - Foundation.pow(Double(b1), Double(s.t)), bc2 = 1 - Foundation.pow(Double(b2), Double(s.t))
-                let stepSize = Float(Double(lr) / bc1), sqrtBC2 = Float(bc2.squareRoot())
+                let stepSize = Float(Double(lr) / bc1 * (huggingFace ? bc2.squareRoot() : 1))
+                let sqrtBC2 = huggingFace ? Float(1) : Float(bc2.squareRoot())
+                let after = huggingFace
                 let (pp, gp, mp, vp) = (p.data, g.data, s.m.data, s.v.data)
                 let decay: Float = decoupled ? 1 - lr * wd : 1, l2: Float = decoupled ? 0 : wd
                 // Chunks of 8-aligned ranges over the threads; each element's update is independent.
                 parallelFor((p.count + 7) / 8, grain: 1 << 13) { r in
                     let lo = r.lowerBound * 8, hi = min(p.count, r.upperBound * 8)
                     adamUpdate(pp + lo, gp + lo, mp + lo, vp + lo, hi - lo, b1: b1, b2: b2, eps: e,
-                               stepSize: stepSize, sqrtBC2: sqrtBC2, decay: decay, l2: l2)
+                               stepSize: stepSize, sqrtBC2: sqrtBC2, decay: decay, l2: l2, decayAfter: after)
                 }
             }
         }
@@ -221,7 +233,8 @@ public final class Adam: Optimizer {
 @inline(__always)
 private func adamUpdate(_ pp: UnsafeMutablePointer<Float>, _ gp: UnsafeMutablePointer<Float>,
                         _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ n: Int,
-                        b1: Float, b2: Float, eps: Float, stepSize: Float, sqrtBC2: Float, decay: Float, l2: Float) {
+                        b1: Float, b2: Float, eps: Float, stepSize: Float, sqrtBC2: Float, decay: Float, l2: Float,
+                        decayAfter: Bool) {
     typealias V = SIMD8<Float>
     let lanes = V.scalarCount, full = n / lanes * lanes
     let rp = UnsafeMutableRawPointer(pp), rg = UnsafeRawPointer(gp), rm = UnsafeMutableRawPointer(m),
@@ -235,14 +248,16 @@ private func adamUpdate(_ pp: UnsafeMutablePointer<Float>, _ gp: UnsafeMutablePo
         let vi = b2 * rv.loadUnaligned(fromByteOffset: o, as: V.self) + (1 - b2) * gi * gi
         rm.storeBytes(of: mi, toByteOffset: o, as: V.self)
         rv.storeBytes(of: vi, toByteOffset: o, as: V.self)
-        rp.storeBytes(of: p0 * decay - stepSize * mi / (vsqrt(vi) / sqrtBC2 + eps), toByteOffset: o, as: V.self)
+        let update = stepSize * mi / (vsqrt(vi) / sqrtBC2 + eps)
+        rp.storeBytes(of: decayAfter ? (p0 - update) * decay : p0 * decay - update, toByteOffset: o, as: V.self)
         i += lanes
     }
     while i < n {
         let gi = gp[i] + l2 * pp[i]
         m[i] = b1 * m[i] + (1 - b1) * gi
         v[i] = b2 * v[i] + (1 - b2) * gi * gi
-        pp[i] = pp[i] * decay - stepSize * m[i] / (v[i].squareRoot() / sqrtBC2 + eps)
+        let update = stepSize * m[i] / (v[i].squareRoot() / sqrtBC2 + eps)
+        pp[i] = decayAfter ? (pp[i] - update) * decay : pp[i] * decay - update
         i += 1
     }
 }

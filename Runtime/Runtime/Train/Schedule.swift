@@ -15,6 +15,10 @@ public enum LRSchedule: Sendable, Equatable {
     case multistep(milestones: [Int], gamma: Double)
     /// γ^t (ExponentialLR).
     case exponential(gamma: Double)
+    /// torch's OneCycleLR (two phases, cosine annealing, cycle_momentum off), as a multiple of max_lr:
+    /// from 1/div up to 1 over the first pctStart·total − 1 steps, then down to 1/(div·finalDiv) at
+    /// step total − 1 (held there after).
+    case oneCycle(total: Int, pctStart: Double = 0.3, div: Double = 25, finalDiv: Double = 1e4)
 
     /// The multiplier at step t (0-based: the rate used for the (t+1)-th update).
     public func factor(at t: Int) -> Float {
@@ -34,6 +38,13 @@ public enum LRSchedule: Sendable, Equatable {
             return Float(pow(gamma, Double(milestones.filter { $0 <= t }.count)))
         case let .exponential(gamma):
             return Float(pow(gamma, Double(t)))
+        case let .oneCycle(total, pctStart, div, finalDiv):
+            let initial = 1 / div, minimum = initial / finalDiv
+            let up = pctStart * Double(total) - 1, end = Double(total) - 1
+            func anneal(_ a: Double, _ b: Double, _ pct: Double) -> Double { b + (a - b) / 2 * (cos(Double.pi * pct) + 1) }
+            let s = Double(min(t, max(total - 1, 0)))
+            if s <= up { return Float(anneal(initial, 1, up > 0 ? s / up : 1)) }
+            return Float(anneal(1, minimum, end > up ? (s - up) / (end - up) : 1))
         }
     }
 
