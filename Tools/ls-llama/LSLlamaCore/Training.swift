@@ -116,21 +116,10 @@ public final class LSTraining {
     }
 
     /// The trained tensors and the optimizer's state, for a checkpoint.
-    public func stateTensors() -> [(String, Tensor)] {
-        bundle.model.trainedTensors() + optimizer.stateTensors().map { ("optimizer.\($0.0)", $0.1) }
-    }
+    public func stateTensors() -> [(String, Tensor)] { trainingState(bundle.model.trainedTensors(), optimizer) }
 
     public func loadState(_ tensors: [String: Tensor], steps: Int) throws {
-        var own = Dictionary(uniqueKeysWithValues: bundle.model.trainedTensors())
-        var state: [String: Tensor] = [:]
-        for (k, v) in tensors {
-            if k.hasPrefix("optimizer.") { state[String(k.dropFirst("optimizer.".count))] = v; continue }
-            guard let t = own.removeValue(forKey: k) else { throw LSLlamaError("the checkpoint holds '\(k)', which this model does not train") }
-            guard t.shape == v.shape else { throw LSLlamaError("'\(k)' has shape \(v.shape) in the checkpoint, \(t.shape) here") }
-            t.assign(v)
-        }
-        if let missing = own.keys.sorted().first { throw LSLlamaError("the checkpoint lacks '\(missing)'") }
-        try optimizer.loadState(state)
+        try restoreTrainingState(tensors, trained: bundle.model.trainedTensors(), optimizer: optimizer)
         guard steps <= totalSteps else { throw LSLlamaError("the checkpoint is at step \(steps), past this run's \(totalSteps)") }
         while scheduler.t < steps { scheduler.step() }
         stepsDone = steps

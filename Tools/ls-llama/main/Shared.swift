@@ -30,15 +30,6 @@ func loadOrExit<T>(_ path: String, _ body: () throws -> T) -> T {
     do { return try body() } catch { fatalLoad(program: "ls-llama", path: path, problem: "\(error)") }
 }
 
-/// Labels from a file (one per line) or a comma-separated list.
-func readLabels(_ spec: String) throws -> [String] {
-    if FileManager.default.fileExists(atPath: spec) {
-        let text = String(decoding: FileManager.default.contents(atPath: spec) ?? Data(), as: UTF8.self)
-        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-    return spec.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-}
-
 /// Labelled data of a task, read from `path` ('-': stdin).
 func readData(_ path: String, task: LSTask, fields: FieldNames, labels: [String]?) -> (seqs: [SequenceExample], sents: [TaggedSentence]) {
     let file = path == "-" ? "/dev/stdin" : path

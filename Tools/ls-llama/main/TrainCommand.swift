@@ -138,7 +138,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         common.apply()
-        let given = try labels.map { try readLabels($0) }
+        let given = labels.map(readNameList)
         var (seqs, sents) = readData(data, task: task, fields: fields.names, labels: given)
         var (devSeqs, devSents): ([SequenceExample], [TaggedSentence]) = ([], [])
         if let dev {

@@ -126,21 +126,10 @@ public final class PTECTraining {
                               endsEpoch: updatesDone % updatesPerEpoch == 0)
     }
 
-    public func stateTensors() -> [(String, Tensor)] {
-        model.trainedTensors + optimizer.stateTensors().map { ("optimizer.\($0.0)", $0.1) }
-    }
+    public func stateTensors() -> [(String, Tensor)] { trainingState(model.trainedTensors, optimizer) }
 
     public func loadState(_ tensors: [String: Tensor], updates: Int) throws {
-        var own = Dictionary(uniqueKeysWithValues: model.trainedTensors)
-        var state: [String: Tensor] = [:]
-        for (k, v) in tensors {
-            if k.hasPrefix("optimizer.") { state[String(k.dropFirst("optimizer.".count))] = v; continue }
-            guard let t = own.removeValue(forKey: k) else { throw PTECError("the checkpoint holds '\(k)', which this model does not train") }
-            guard t.shape == v.shape else { throw PTECError("'\(k)' has shape \(v.shape) in the checkpoint, \(t.shape) here") }
-            t.assign(v)
-        }
-        if let missing = own.keys.sorted().first { throw PTECError("the checkpoint lacks '\(missing)'") }
-        try optimizer.loadState(state)
+        try restoreTrainingState(tensors, trained: model.trainedTensors, optimizer: optimizer)
         guard updates <= totalUpdates else { throw PTECError("the checkpoint is at update \(updates), past this run's \(totalUpdates)") }
         while scheduler.t < updates { scheduler.step() }
         updatesDone = updates

@@ -73,7 +73,7 @@ struct Eval: ParsableCommand {
                 }
                 report = MultiLabelReport(labels: names, gold: gold, predicted: predicted)
             } else {
-                let names = labelOrder(given: labels.map(readLabelList), columns: columns, texts: [texts])
+                let names = labelOrder(given: labels.map(readNameList), columns: columns, texts: [texts])
                 let gold = try goldSets(texts, labels: names, what: "data")
                 let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
                 let lines = try readPredictionLines(predictions)

@@ -29,15 +29,6 @@ func loadModelOrExit(_ directory: String, base: String?) -> PTECBundle {
     }
 }
 
-/// Labels from a file (one per line) or a comma-separated list.
-func readLabelList(_ spec: String) -> [String] {
-    if FileManager.default.fileExists(atPath: spec) {
-        let text = String(decoding: FileManager.default.contents(atPath: spec) ?? Data(), as: UTF8.self)
-        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-    return spec.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-}
-
 /// The head's label order: given, else the reference layout's columns, else the names in order of
 /// first appearance.
 func labelOrder(given: [String]?, columns: [String], texts: [[LabelledText]]) -> [String] {

@@ -156,7 +156,7 @@ struct Train: ParsableCommand {
         }
         if maxExamples > 0 { train = Array(train.prefix(maxExamples)) }
         guard train.contains(where: { $0.labels != nil }) else { fatalLoad(program: "ptec", path: data, problem: "no labelled training data") }
-        let labelList = labelOrder(given: labels.map(readLabelList), columns: columns, texts: [train, devTexts])
+        let labelList = labelOrder(given: labels.map(readNameList), columns: columns, texts: [train, devTexts])
         columns = []
         let config = PTECConfig(head: head, labels: labelList, baseModel: model, spLen: head == .probe ? 0 : spLen,
                                 posWeight: positiveWeights(train, labels: labelList), maxLength: maxLength)
