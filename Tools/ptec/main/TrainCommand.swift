@@ -145,7 +145,8 @@ struct Train: ParsableCommand {
 
     func run() throws {
         common.apply()
-        var (train, columns) = readOrExit(data, fields)
+        let read = readOrExit(data, fields), columns = read.columns
+        var train = read.texts
         var devTexts: [LabelledText] = []
         if let dev {
             devTexts = readOrExit(dev, fields).texts
@@ -157,7 +158,6 @@ struct Train: ParsableCommand {
         if maxExamples > 0 { train = Array(train.prefix(maxExamples)) }
         guard train.contains(where: { $0.labels != nil }) else { fatalLoad(program: "ptec", path: data, problem: "no labelled training data") }
         let labelList = labelOrder(given: labels.map(readNameList), columns: columns, texts: [train, devTexts])
-        columns = []
         let config = PTECConfig(head: head, labels: labelList, baseModel: model, spLen: head == .probe ? 0 : spLen,
                                 posWeight: positiveWeights(train, labels: labelList), maxLength: maxLength)
         var withThreshold = config
