@@ -32,7 +32,7 @@ final class PTECToolTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let t = try runTool("ptec", ["train", "--head", "ch", "--model", Repo.smollm2, "--text-field", "prompt", "--data", train, "--dev", dev,
                                      "--sp-len", "4", "--epochs", "2", "--update-examples", "8", "--max-length", "48", "--ch-lr", "1e-2", "--lr", "1e-2",
-                                     "--early-stop", "0", "--out", dir + "/m", "--quiet", "--threads", "1"])
+                                     "--early-stop", "0", "--interrupt-threshold=-1", "--out", dir + "/m", "--quiet", "--threads", "1"])
         XCTAssertEqual(t.status, 0, t.stderr)
         let config = try PTECModelFiles.readConfig(dir + "/m")
         XCTAssertEqual(config.labels.count, 22, "the 22 label columns of the reference's files")

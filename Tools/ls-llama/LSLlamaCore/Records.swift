@@ -30,9 +30,9 @@ func readText(_ path: String) throws -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
-/// Lines split at LF or CRLF ("\r\n" is one Character in Swift, so a plain split at "\n" misses it).
-func splitLines(_ text: String) -> [String] {
-    text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init)
+/// Parsed JSON lines, a line that is not JSON reported as this program's error.
+func jsonLines(_ lines: [String]) throws -> [(line: Int, value: JSONValue)] {
+    do { return try parseJSONLines(lines) } catch let e as JSONLineError { throw LSLlamaError(e.description) }
 }
 
 /// A label given as a string, or as an integer index into `names`.
@@ -52,11 +52,9 @@ public func readSequenceExamples(path: String, fields: FieldNames = FieldNames()
     guard let first = lines.first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return [] }
     var out: [SequenceExample] = []
     if first.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
-        for (i, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let v: JSONValue
-            do { v = try JSONValue(parsing: Array(line.utf8)) } catch { throw LSLlamaError("line \(i + 1): \(error)") }
-            guard let t = v[fields.text]?.stringValue else { throw LSLlamaError("line \(i + 1): no \"\(fields.text)\" string") }
-            out.append(SequenceExample(text: t, label: try v[fields.label].map { try labelName($0, names: labelNames, line: i + 1) }))
+        for (n, v) in try jsonLines(lines) {
+            guard let t = v[fields.text]?.stringValue else { throw LSLlamaError("line \(n): no \"\(fields.text)\" string") }
+            out.append(SequenceExample(text: t, label: try v[fields.label].map { try labelName($0, names: labelNames, line: n) }))
         }
         return out
     }
@@ -88,17 +86,15 @@ public func readTaggedSentences(path: String, fields: FieldNames = FieldNames(),
     guard let first = lines.first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return [] }
     var out: [TaggedSentence] = []
     if first.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
-        for (i, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let v: JSONValue
-            do { v = try JSONValue(parsing: Array(line.utf8)) } catch { throw LSLlamaError("line \(i + 1): \(error)") }
+        for (n, v) in try jsonLines(lines) {
             guard let list = v[fields.tokens]?.arrayValue, case let words = list.compactMap(\.stringValue), words.count == list.count else {
-                throw LSLlamaError("line \(i + 1): no \"\(fields.tokens)\" list of strings")
+                throw LSLlamaError("line \(n): no \"\(fields.tokens)\" list of strings")
             }
             var tags: [String]? = nil
             if let t = v[fields.tags] {
-                guard let list = t.arrayValue else { throw LSLlamaError("line \(i + 1): \"\(fields.tags)\" is not a list") }
-                tags = try list.map { try labelName($0, names: labelNames, line: i + 1) }
-                guard tags!.count == words.count else { throw LSLlamaError("line \(i + 1): \(words.count) tokens but \(tags!.count) tags") }
+                guard let list = t.arrayValue else { throw LSLlamaError("line \(n): \"\(fields.tags)\" is not a list") }
+                tags = try list.map { try labelName($0, names: labelNames, line: n) }
+                guard tags!.count == words.count else { throw LSLlamaError("line \(n): \(words.count) tokens but \(tags!.count) tags") }
             }
             guard !words.isEmpty else { continue }
             out.append(TaggedSentence(words: words, tags: tags))

@@ -30,7 +30,7 @@ public struct Generator {
     public let llama: LLaMAModel
     public let tokenizer: Tokenizer
     public let eos: Int
-    public let trie: LabelTrie?
+    public let trie: LabelConstraint?
     public var maxNewTokens: Int
     public var substringMatch = false
 
@@ -40,7 +40,7 @@ public struct Generator {
         }
         guard let eos = tokenizer.eosId else { throw PTECError("the tokenizer names no EOS token: generated label lists could not end") }
         (self.model, self.llama, self.tokenizer, self.eos, self.maxNewTokens) = (model, llama, tokenizer, eos, maxNewTokens)
-        trie = useTrie ? try LabelTrie.build(labels: model.config.labels, separator: model.config.separator, tokenizer: tokenizer, eos: eos) : nil
+        trie = useTrie ? try LabelConstraint.build(labels: model.config.labels, separator: model.config.separator, tokenizer: tokenizer, eos: eos) : nil
     }
 
     /// Generates after the soft prompt and `ids` (a text's tokens, the query of training).

@@ -10,9 +10,14 @@ public struct PTECBundle {
     public let tokenizer: Tokenizer
     public var config: PTECConfig { model.config }
 
-    /// A text's tokens as the reference encodes it (special tokens included), cut to max_length.
+    /// A text's tokens as the reference encodes it (special tokens included). Past max_length the
+    /// beginning goes (after a leading BOS): the head reads the last token, and the reference's texts
+    /// end with their instruction ("… This message classifies into the following types of hate speech:").
     public func encode(_ text: String) throws -> [Int] {
-        Array(try tokenizer.encode(text).ids.prefix(config.maxLength))
+        let ids = try tokenizer.encode(text).ids
+        guard ids.count > config.maxLength else { return ids }
+        let head = ids.first.map { $0 == tokenizer.bosId ? [$0] : [] } ?? []
+        return head + ids.suffix(config.maxLength - head.count)
     }
 
     /// lh: the training query `encode(text + " ")`, cut to max_length.

@@ -54,17 +54,12 @@ public func goldLabels(_ v: JSONValue, field: String) throws -> [String]? {
 public func readLabelledTexts(path: String, textField: String, labelsField: String) throws -> (texts: [LabelledText], columns: [String]) {
     let data = try readInput(path)
     var out: [LabelledText] = [], columns: [String] = []
-    var lineNumber = 0
-    for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-        lineNumber += 1
-        var bytes = Array(line)
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-        guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
-        let v: JSONValue
-        do { v = try JSONValue(parsing: bytes) } catch { throw PTECError("line \(lineNumber): \(error)") }
-        guard let t = v[textField]?.stringValue else { throw PTECError("line \(lineNumber): no \"\(textField)\" string") }
+    let parsed: [(line: Int, value: JSONValue)]
+    do { parsed = try parseJSONLines(splitLines(String(decoding: data, as: UTF8.self))) } catch { throw PTECError("\(error)") }
+    for (n, v) in parsed {
+        guard let t = v[textField]?.stringValue else { throw PTECError("line \(n): no \"\(textField)\" string") }
         let labels: [String]?
-        do { labels = try goldLabels(v, field: labelsField) } catch { throw PTECError("line \(lineNumber): \(error)") }
+        do { labels = try goldLabels(v, field: labelsField) } catch { throw PTECError("line \(n): \(error)") }
         if columns.isEmpty && v[labelsField] == nil { columns = indicatorColumns(v) }
         out.append(LabelledText(text: t, labels: labels))
     }

@@ -141,7 +141,7 @@ public final class PTECTraining {
 /// score at or below `interrupt` stops it too (a new best below it stops after being kept).
 public struct EarlyStopping: Sendable {
     public var best = 0.0, badEpochs = 0
-    public var minDelta = 0.005, patience = 2, interrupt = 0.01
+    public var minDelta = 0.005, patience = 2, interrupt = 0.07
     public init() {}
 
     /// (keep this model, stop after it).

@@ -55,6 +55,7 @@ struct KNN: ParsableCommand {
         common.apply()
         let (trainTexts, columns) = readOrExit(train, fields)
         let devTexts = dev.map { readOrExit($0, fields).texts } ?? []
+        guard !trainTexts.isEmpty else { fatalLoad(program: "ptec", path: train, problem: "no training texts") }
         let names = labelOrder(given: nil, columns: columns, texts: [trainTexts])
         let config = PTECConfig(head: .probe, labels: names, baseModel: model, spLen: 0, posWeight: [Float](repeating: 1, count: names.count), maxLength: maxLength)
         let bundle: PTECBundle
@@ -116,6 +117,7 @@ struct Gzip: ParsableCommand {
     func run() throws {
         common.apply()
         let (trainTexts, columns) = readOrExit(train, fields)
+        guard !trainTexts.isEmpty else { fatalLoad(program: "ptec", path: train, problem: "no training texts") }
         let names = labelOrder(given: nil, columns: columns, texts: [trainTexts])
         let gold: [Set<Int>]
         do { gold = try goldSets(trainTexts, labels: names, what: "training") } catch { fatalLoad(program: "ptec", path: train, problem: "\(error)") }

@@ -45,7 +45,7 @@ struct Eval: ParsableCommand {
     @Flag(help: "lh: generate with the label trie.")
     var trie = false
 
-    @Option(help: "The labels to report on, in order: a file or a comma-separated list (default: the model's, or the data's).")
+    @Option(help: "The labels to report on, in order: a file or a comma-separated list (default: the model's; without --model the data's columns, or every label named in the gold or predicted lists).")
     var labels: String?
 
     @OptionGroup var fields: DataFields
@@ -73,10 +73,13 @@ struct Eval: ParsableCommand {
                 }
                 report = MultiLabelReport(labels: names, gold: gold, predicted: predicted)
             } else {
-                let names = labelOrder(given: labels.map(readNameList), columns: columns, texts: [texts])
+                let lines = try readPredictionLines(predictions)
+                // The labels: given, or the data's columns, or every name in the gold and predicted lists.
+                let predictedNames = lines.map { ($0[predictedField]?.arrayValue ?? []).compactMap(\.stringValue) }
+                let names = labelOrder(given: labels.map(readNameList), columns: columns,
+                                       texts: [texts, predictedNames.map { LabelledText(text: "", labels: $0) }])
                 let gold = try goldSets(texts, labels: names, what: "data")
                 let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-                let lines = try readPredictionLines(predictions)
                 guard lines.count == texts.count else {
                     throw PTECError("\(lines.count) prediction records for \(texts.count) data records: give them line for line")
                 }
@@ -104,9 +107,5 @@ struct Eval: ParsableCommand {
 func readPredictionLines(_ path: String) throws -> [JSONValue] {
     let data: Data
     do { data = try readInput(path) } catch { throw LoadError(path: path, problem: "cannot read") }
-    var out: [JSONValue] = []
-    for (i, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where line.contains(where: { $0 > 0x20 }) {
-        do { out.append(try JSONValue(parsing: Array(line))) } catch { throw PTECError("prediction line \(i + 1): \(error)") }
-    }
-    return out
+    do { return try parseJSONLines(splitLines(String(decoding: data, as: UTF8.self))).map(\.value) } catch { throw PTECError("predictions: \(error)") }
 }

@@ -41,6 +41,7 @@ func labelOrder(given: [String]?, columns: [String], texts: [[LabelledText]]) ->
 
 /// Gold label sets as head indices; a label outside the head is an error.
 func goldSets(_ texts: [LabelledText], labels: [String], what: String) throws -> [Set<Int>] {
+    try checkDistinct(labels)
     let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
     return try texts.enumerated().map { i, t in
         guard let ls = t.labels else { throw PTECError("\(what) record \(i + 1) has no labels") }
@@ -49,6 +50,12 @@ func goldSets(_ texts: [LabelledText], labels: [String], what: String) throws ->
             return k
         })
     }
+}
+
+/// Label names must be distinct (a repeated --labels entry, or a column twice).
+func checkDistinct(_ labels: [String]) throws {
+    var seen = Set<String>()
+    for l in labels where !seen.insert(l).inserted { throw PTECError("the label '\(l)' is given twice") }
 }
 
 func number(_ x: Double) -> JSONValue { JSONNumber(x).map { .number($0) } ?? .null }
