@@ -129,6 +129,18 @@ final class PTECToolTests: XCTestCase {
         XCTAssertEqual(gzipLength(Array("hello hello hello hello".utf8)), 28)
     }
 
+    /// When no epoch scores above 0 at σ > 0.5 (an untrained head), the last model is kept, not nothing.
+    func testNoScoringEpochKeepsTheLastModel() throws {
+        let dir = try temporaryDirectory("ptec-zero")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeShort(dir)
+        let t = try runTool("ptec", ["train", "--head", "ch", "--model", Repo.smollm2, "--data", dir + "/short.jsonl", "--dev", dir + "/short.jsonl",
+                                     "--sp-len", "2", "--epochs", "1", "--lr", "1e-9", "--ch-lr", "1e-9", "--threshold", "2", "--out", dir + "/m", "--threads", "1"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        XCTAssertTrue(t.stderr.contains("kept the last model"), t.stderr)
+        XCTAssertTrue(PTECModelFiles.isModel(dir + "/m"))
+    }
+
     func testKilledRunResumesToTheSameWeights() throws {
         let dir = try temporaryDirectory("ptec-resume")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -280,11 +280,17 @@ struct Train: ParsableCommand {
         }
         log.finish()
         try checkpoint()
-        if dev.isEmpty { try PTECModelFiles.save(bundle, to: run.path) }
-        if !common.quiet && (dev.isEmpty || bestEpoch > 0) {
-            printError(program: "ptec", dev.isEmpty ? "kept the last model" : "kept epoch \(bestEpoch) (dev macro-F1 \(String(format: "%.4f", stopping.best)))")
+        // No dev data, or no epoch above a dev macro-F1 of 0 (every score under the threshold): the last
+        // model is what there is (the reference would have no checkpoint to test).
+        if dev.isEmpty || bestEpoch == 0 { try PTECModelFiles.save(bundle, to: run.path) }
+        if !common.quiet {
+            if dev.isEmpty { printError(program: "ptec", "kept the last model") }
+            else if bestEpoch > 0 { printError(program: "ptec", "kept epoch \(bestEpoch) (dev macro-F1 \(String(format: "%.4f", stopping.best)))") }
+            else {
+                printError(program: "ptec", "no epoch scored a dev macro-F1 above \(minDelta) at σ > \(threshold): kept the last model; "
+                           + "`ptec tune-thresholds` may find per-label thresholds that do (or train longer, or with a higher --ch-lr)")
+            }
         }
-        if !dev.isEmpty && bestEpoch == 0 { throw PTECError("no epoch scored above 0 dev macro-F1 + \(minDelta): nothing was kept (try a higher --ch-lr or --lr)") }
     }
 
     func devPredictions(_ bundle: PTECBundle, _ ids: [[Int]], generator: Generator?) -> [Set<Int>] {
