@@ -35,12 +35,12 @@ exp-ptec-ch: build models
 	  $(PTEC) eval --model $(PTEC_EXP)/ch-s$$s-tuned $(PTEC_ARGS) --data $(PTEC_TEST) > $(PTEC_EXP)/ch-s$$s-tuned/test.json; \
 	done
 
-# The prompt-tuning baseline with the same texts (2 epochs: its dev scoring generates), warmup schedule
+# The prompt-tuning baseline with the same texts (1 epoch: its dev scoring generates, and the CPU budget ran out), warmup schedule
 # at the reference CLI's lr 3e-3; test generated unconstrained and with the label constraint (timed).
 exp-ptec-lh: build models
 	for s in $(PTEC_SEEDS); do \
 	  $(PTEC) train --head lh --model $(SMOLLM2) $(PTEC_ARGS) --data $(PTEC_DATA)/train_preprocessed.json --dev $(PTEC_DATA)/dev_preprocessed.json \
-	    --max-examples $(PTEC_TRAIN_N) --sp-len 20 --max-length 256 --epochs 2 --lr 3e-3 --early-stop 0 --interrupt-threshold=-1 \
+	    --max-examples $(PTEC_TRAIN_N) --sp-len 20 --max-length 256 --epochs 1 --lr 3e-3 --early-stop 0 --interrupt-threshold=-1 \
 	    --seed $$s --resume --out $(PTEC_EXP)/lh-s$$s || exit 1; \
 	  ( time $(PTEC) eval --model $(PTEC_EXP)/lh-s$$s $(PTEC_ARGS) --data $(PTEC_TEST) > $(PTEC_EXP)/lh-s$$s/test.json ) 2> $(PTEC_EXP)/lh-s$$s/test.time; \
 	  ( time $(PTEC) eval --model $(PTEC_EXP)/lh-s$$s $(PTEC_ARGS) --trie --data $(PTEC_TEST) > $(PTEC_EXP)/lh-s$$s/test-trie.json ) 2> $(PTEC_EXP)/lh-s$$s/test-trie.time; \
