@@ -85,9 +85,8 @@ public final class PTECModel: Module {
     /// lh: Σ_rows weight_r · mean over the row's target tokens of −log p(token). Each example is a query
     /// (the text and a space) and its target (the label string's tokens and EOS).
     public func generationLoss(queries: [[Int]], targets: [[Int]], weights: [Float]) -> Tensor {
-        let (h, mask) = hidden(zip(queries, targets).map { $0 + $1 }, panelAligned: false)
+        let h = hidden(zip(queries, targets).map { $0 + $1 }, panelAligned: false).0
         let (b, t, c) = (h.shape[0], h.shape[1], h.shape[2])
-        _ = mask
         var positions: [Int] = [], tokens: [Int] = [], w: [Float] = []
         for r in 0..<b {
             let start = config.spLen + queries[r].count - 1

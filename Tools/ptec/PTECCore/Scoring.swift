@@ -19,6 +19,11 @@ extension PTECBundle {
         }
     }
 
+    /// Scores of many texts, `batch` at a time.
+    public func scores(_ rows: [[Int]], batch: Int) -> [[Float]] {
+        stride(from: 0, to: rows.count, by: max(batch, 1)).flatMap { scores(Array(rows[$0..<min($0 + max(batch, 1), rows.count)])) }
+    }
+
     /// Mean-pooled final hidden states [B, C] of texts without a soft prompt (the probe's and k-NN's
     /// embeddings: the reference's generate_embeddings.py "mean_pooling").
     public func features(_ rows: [[Int]]) -> Tensor {

@@ -70,7 +70,7 @@ struct KNN: ParsableCommand {
                 let near = featureRows(bundle, try devTexts.map { try bundle.encode($0.text) }, batch: common.batch).map { knn.neighbours($0) }
                 var best = (f1: -1.0, k: 1)
                 for k in 1...min(maxK, x.count) {
-                    let predicted = near.map { n in Set(knn.scores(neighbours: n, k: k).indices.filter { knn.scores(neighbours: n, k: k)[$0] > 0.5 }) }
+                    let predicted = near.map { n in Set(knn.scores(neighbours: n, k: k).enumerated().filter { $0.element > 0.5 }.map(\.offset)) }
                     let f1 = MultiLabelReport(labels: names, gold: devGold, predicted: predicted).macro.f1
                     if f1 > best.f1 { best = (f1, k) }
                 }

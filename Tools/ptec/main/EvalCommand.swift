@@ -67,9 +67,7 @@ struct Eval: ParsableCommand {
                     predicted = try texts.map { Set(g.generate(try bundle.encodeQuery($0.text)).labels) }
                 } else {
                     let ids = try texts.map { try bundle.encode($0.text) }
-                    for start in stride(from: 0, to: ids.count, by: common.batch) {
-                        predicted += bundle.scores(Array(ids[start..<min(start + common.batch, ids.count)])).map { Set(bundle.decide($0)) }
-                    }
+                    predicted = bundle.scores(ids, batch: common.batch).map { Set(bundle.decide($0)) }
                 }
                 report = MultiLabelReport(labels: names, gold: gold, predicted: predicted)
             } else {

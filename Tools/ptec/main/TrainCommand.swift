@@ -296,11 +296,7 @@ struct Train: ParsableCommand {
     func devPredictions(_ bundle: PTECBundle, _ ids: [[Int]], generator: Generator?) -> [Set<Int>] {
         bundle.model.eval()
         if let generator { return ids.map { Set(generator.generate($0).labels) } }
-        var out: [Set<Int>] = []
-        for start in stride(from: 0, to: ids.count, by: common.batch) {
-            out += bundle.scores(Array(ids[start..<min(start + common.batch, ids.count)])).map { Set(bundle.decide($0)) }
-        }
-        return out
+        return bundle.scores(ids, batch: common.batch).map { Set(bundle.decide($0)) }
     }
 
     func trainProbe(_ bundle: PTECBundle, train: [LabelledText], trainGold: [Set<Int>], dev: [LabelledText], devGold: [Set<Int>]) throws {

@@ -41,8 +41,7 @@ struct TuneThresholds: ParsableCommand {
             let names = bundle.config.labels
             let gold = try goldSets(texts, labels: names, what: "data")
             let ids = try texts.map { try bundle.encode($0.text) }
-            var scores: [[Float]] = []
-            for start in stride(from: 0, to: ids.count, by: common.batch) { scores += bundle.scores(Array(ids[start..<min(start + common.batch, ids.count)])) }
+            let scores = bundle.scores(ids, batch: common.batch)
             let before = MultiLabelReport(labels: names, gold: gold, predicted: scores.map { Set(bundle.decide($0)) })
             var config = bundle.config
             config.thresholds = tuneThresholds(scores: scores, gold: gold, labels: names.count, fallback: config.threshold)
