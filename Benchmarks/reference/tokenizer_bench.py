@@ -1,0 +1,48 @@
+"""Hugging Face's tokenizer speed for tokenizer-bench: tokenizer_bench.py CORPUS PATH...
+
+Each PATH is a tokenizer.json (read by `tokenizers`; PATH#digits: with SmolLM2's original pre-tokenizer,
+Digits(individual_digits) then ByteLevel, put in place of the one transformers' GGUF loader wrote) or a GGUF file (read by transformers' GGUF loader,
+AutoTokenizer.from_pretrained(dir, gguf_file=...), then its backend tokenizer). Each corpus line is encoded
+alone with add_special_tokens=False, repeated for about 2 s after a warm-up pass (encode), and the whole
+corpus in one encode_batch call on one thread (encode_batch). Prints one JSON object: path -> tokens/s."""
+import json, os, sys, time
+os.environ["RAYON_NUM_THREADS"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+import logging
+logging.disable(logging.WARNING)
+import tokenizers, transformers
+from tokenizers import Tokenizer
+
+corpus = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+out = {"tokenizers": tokenizers.__version__, "transformers": transformers.__version__, "errors": {}}
+
+
+def timed(step):
+    step()
+    tokens, start = 0, time.perf_counter()
+    while True:
+        tokens += step()
+        elapsed = time.perf_counter() - start
+        if elapsed >= 2:
+            return tokens / elapsed
+
+
+for path in sys.argv[2:]:
+    try:
+        if path.endswith(".gguf"):
+            from transformers import AutoTokenizer
+            tok = AutoTokenizer.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path)).backend_tokenizer
+        else:
+            tok = Tokenizer.from_file(path.split("#")[0])
+            if path.endswith("#digits"):
+                from tokenizers import pre_tokenizers as P
+                tok.pre_tokenizer = P.Sequence([P.Digits(individual_digits=True), P.ByteLevel(add_prefix_space=False, use_regex=True)])
+    except Exception as e:  # no converter for this vocabulary type or pre-tokenizer
+        out["errors"][path] = type(e).__name__ + ": " + str(e).split("\n")[0][:80]
+        continue
+    tok.no_truncation(); tok.no_padding()
+    out[path] = {
+        "encode": timed(lambda: sum(len(tok.encode(l, add_special_tokens=False).ids) for l in corpus)),
+        "encode_batch": timed(lambda: sum(len(e.ids) for e in tok.encode_batch(corpus, add_special_tokens=False))),
+    }
+print(json.dumps(out))
