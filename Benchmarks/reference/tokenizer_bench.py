@@ -3,8 +3,9 @@
 Each PATH is a tokenizer.json (read by `tokenizers`; PATH#digits: with SmolLM2's original pre-tokenizer,
 Digits(individual_digits) then ByteLevel, put in place of the one transformers' GGUF loader wrote) or a GGUF file (read by transformers' GGUF loader,
 AutoTokenizer.from_pretrained(dir, gguf_file=...), then its backend tokenizer). Each corpus line is encoded
-alone with add_special_tokens=False, repeated for about 2 s after a warm-up pass (encode), and the whole
-corpus in one encode_batch call on one thread (encode_batch). Prints one JSON object: path -> tokens/s."""
+alone with add_special_tokens=False (encode), and the whole corpus in one encode_batch call on one thread
+(encode_batch): one pass by a fresh copy of the tokenizer (its BPE cache empty), median of 3.
+Prints one JSON object: path -> tokens/s."""
 import json, os, sys, time
 os.environ["RAYON_NUM_THREADS"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -17,14 +18,16 @@ corpus = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 out = {"tokenizers": tokenizers.__version__, "transformers": transformers.__version__, "errors": {}}
 
 
-def timed(step):
-    step()
-    tokens, start = 0, time.perf_counter()
-    while True:
-        tokens += step()
-        elapsed = time.perf_counter() - start
-        if elapsed >= 2:
-            return tokens / elapsed
+def cold(tok, step):
+    """Median tokens/s of one pass by each of 3 fresh copies of tok."""
+    text, rates = tok.to_str(), []
+    for _ in range(3):
+        t = Tokenizer.from_str(text)
+        t.no_truncation(); t.no_padding()
+        start = time.perf_counter()
+        tokens = step(t)
+        rates.append(tokens / (time.perf_counter() - start))
+    return sorted(rates)[1]
 
 
 for path in sys.argv[2:]:
@@ -40,9 +43,8 @@ for path in sys.argv[2:]:
     except Exception as e:  # no converter for this vocabulary type or pre-tokenizer
         out["errors"][path] = type(e).__name__ + ": " + str(e).split("\n")[0][:80]
         continue
-    tok.no_truncation(); tok.no_padding()
     out[path] = {
-        "encode": timed(lambda: sum(len(tok.encode(l, add_special_tokens=False).ids) for l in corpus)),
-        "encode_batch": timed(lambda: sum(len(e.ids) for e in tok.encode_batch(corpus, add_special_tokens=False))),
+        "encode": cold(tok, lambda t: sum(len(t.encode(l, add_special_tokens=False).ids) for l in corpus)),
+        "encode_batch": cold(tok, lambda t: sum(len(e.ids) for e in t.encode_batch(corpus, add_special_tokens=False))),
     }
 print(json.dumps(out))

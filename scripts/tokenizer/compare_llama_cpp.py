@@ -8,12 +8,19 @@ many lines differ, with the first few. Default: every GGUF in data/models/llama.
 llama.cpp is not the ground truth (its suite's expected ids come from the original tokenizers); a line
 that differs is a place to look, not a verdict. Special tokens in the text ("<s>" in a corpus line) are
 parsed by us, as Hugging Face does, and not by llama.cpp (parse_special false): such lines are counted
-apart."""
+apart.
+
+--fixture OUT GGUF: write llama.cpp's ids for every corpus line as OUT (JSON lines, one list per corpus
+line), the fixture a test compares our tokenizer with (data/fixtures/tokenizers/nomic_bert_moe.llama_cpp.jsonl).
+"""
 import glob, json, os, subprocess, sys
 
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 corpus = [json.loads(l) for l in open(os.path.join(root, "data/fixtures/tokenizers/corpus.jsonl"), encoding="utf-8")]
 helper = os.path.join(root, ".refenv/llama.cpp/build/bin/llama-tokenize-speed")
+fixture = None
+if sys.argv[1:2] == ["--fixture"]:
+    fixture, sys.argv = sys.argv[2], sys.argv[:1] + sys.argv[3:]
 paths = sys.argv[1:] or sorted(glob.glob(os.path.join(root, "data/models/llama.cpp-vocab/*.gguf"))) + \
     [os.path.join(root, "data/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")]
 records = "".join(json.dumps({"text": l}) + "\n" for l in corpus).encode()
@@ -30,6 +37,9 @@ for path in paths:
         continue
     a = [json.loads(l)["ids"] for l in ours.stdout.decode().splitlines()]
     b = [[int(x) for x in l.split()] for l in theirs.stdout.decode().split("\n")[:len(corpus)]]
+    if fixture:
+        with open(fixture, "w") as f:
+            f.writelines(json.dumps(x, separators=(",", ":")) + "\n" for x in b)
     marks = ["<s>", "</s>", "<unk>", "<pad>", "<mask>", "<|", "[CLS]", "[SEP]", "[MASK]", "[UNK]", "[PAD]"]
     special = [any(m in t for m in marks) for t in corpus]
     diff = [i for i in range(len(corpus)) if a[i] != b[i]]

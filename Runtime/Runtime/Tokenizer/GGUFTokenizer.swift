@@ -13,7 +13,8 @@
 // byte fallback <0xXX>), spaces escaped and, with add_space_prefix, U+2581 put before every text
 // fragment (llama.cpp: before the text and after each special token). "bert": WordPiece over
 // llama.cpp's phantom-space vocabulary (U+2581 marks a word start, "##" dropped) with BERT's
-// normalization (lowercase and strip accents unless the file says otherwise).
+// normalization (lowercase and strip accents unless the file says otherwise). "t5": SentencePiece
+// Unigram over the precompiled charsmap with llama.cpp's whitespace handling.
 // Tokens typed CONTROL (3) become special added tokens, USER_DEFINED (4) plain added tokens matched on
 // their text as the file spells it; bos/eos/unk/pad ids and add_bos/add_eos shape the post-processor.
 import Foundation
@@ -131,8 +132,29 @@ extension Tokenizer {
             t.decoder = WordPieceDecoder(prefix: "##", cleanup: true)
             addBos = md["tokenizer.ggml.add_bos_token"]?.bool ?? true
             bertStyle = true
+        case "t5":
+            // SentencePiece Unigram (llama.cpp's UGM): the precompiled charsmap, then spaces (escaped,
+            // a U+2581 prefix, runs merged when remove_extra_whitespaces), then Viterbi over the whole
+            // fragment with the normal, user-defined (score 0) and unused pieces.
+            for (i, tok) in tokens.enumerated() { vocab.insert(tok, id: i) }
+            var scores = md["tokenizer.ggml.scores"]?.array?.map { $0.double ?? 0 } ?? []
+            for i in 0..<min(scores.count, tokens.count) where type(i) == 4 { scores[i] = 0 }
+            let unk = id("unknown_token_id") ?? (tokens.count > 2 ? 2 : nil)
+            let model = try UnigramModel(pieces: tokens, scores: scores, unkId: unk, byteFallback: false,
+                                         matchable: { [1, 4, 5].contains(type($0)) })
+            t = Tokenizer(model: model)
+            let prefix = md["tokenizer.ggml.add_space_prefix"]?.bool ?? false
+            let merge = md["tokenizer.ggml.remove_extra_whitespaces"]?.bool ?? false
+            var steps: [Normalizer] = []
+            if let map = md["tokenizer.ggml.precompiled_charsmap"]?.array, !map.isEmpty {
+                steps.append(try PrecompiledNormalizer(bytes: map.map { UInt8(truncatingIfNeeded: $0.int ?? 0) }))
+            }
+            steps.append(SentencePieceSpacesNormalizer(prepend: prefix, merge: merge))
+            t.normalizer = SequenceNormalizer(items: steps)
+            t.decoder = rawDecoder(escaped: true, stripPrefix: prefix)
+            addBos = md["tokenizer.ggml.add_bos_token"]?.bool ?? false
         default:
-            throw TokenizerError("unsupported tokenizer.ggml.model \"\(kind)\" (known: gpt2, gemma4, llama, bert)")
+            throw TokenizerError("unsupported tokenizer.ggml.model \"\(kind)\" (known: gpt2, gemma4, llama, bert, t5)")
         }
         // Added tokens: bos/eos/unk/pad (transformers registers them as special tokens), CONTROL as
         // special, USER_DEFINED as plain.
@@ -150,7 +172,7 @@ extension Tokenizer {
         }
         t.setAddedTokens(added)
         t.bosId = id("bos_token_id"); t.eosId = id("eos_token_id"); t.unkId = id("unknown_token_id"); t.padId = id("padding_token_id")
-        var addEos = md["tokenizer.ggml.add_eos_token"]?.bool ?? false
+        var addEos = md["tokenizer.ggml.add_eos_token"]?.bool ?? (kind == "t5")
         if bertStyle {
             // [CLS] A [SEP] (B [SEP]): llama.cpp's WPM adds bos (the cls id) and sep.
             t.clsId = id("cls_token_id") ?? t.bosId; t.sepId = id("seperator_token_id") ?? t.eosId

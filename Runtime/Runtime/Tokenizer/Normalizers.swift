@@ -102,6 +102,35 @@ struct PrependNormalizer: Normalizer {
     func normalize(_ t: inout NormalizedText) { if !t.isEmpty { t.prepend(prefix) } }
 }
 
+/// SentencePiece's whitespace handling as llama.cpp's UGM tokenizer does it: spaces escaped to U+2581;
+/// `prepend`: one U+2581 before the first non-space character; `merge` (remove_extra_whitespaces): spaces
+/// dropped and one U+2581 put before every run of non-space characters (so none at either end).
+struct SentencePieceSpacesNormalizer: Normalizer {
+    let prepend: Bool, merge: Bool
+    func normalize(_ t: inout NormalizedText) {
+        var dest: [(UInt32, Int)] = []
+        dest.reserveCapacity(t.count + 8)
+        var leading = 0, inWord = false, prepended = false
+        for c in t.chars {
+            if c != 32 {
+                if !inWord {
+                    inWord = true
+                    if (prepend && !prepended) || merge { dest.append((0x2581, 1)); prepended = true }
+                }
+                dest.append((c, 0))
+            } else {
+                inWord = false
+                if merge {
+                    if dest.isEmpty { leading += 1 } else { dest[dest.count - 1].1 -= 1 }
+                } else {
+                    dest.append((0x2581, 0))
+                }
+            }
+        }
+        t.transform(dest, initialRemoved: leading)
+    }
+}
+
 struct StripNormalizer: Normalizer {
     let left: Bool, right: Bool
     func normalize(_ t: inout NormalizedText) { t.strip(left: left, right: right) }

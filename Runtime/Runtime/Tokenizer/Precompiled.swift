@@ -13,7 +13,10 @@ struct PrecompiledNormalizer: Normalizer {
 
     init(base64: String) throws {
         guard let data = Data(base64Encoded: base64) else { throw TokenizerError("Precompiled: charsmap is not base64") }
-        let b = [UInt8](data)
+        try self.init(bytes: [UInt8](data))
+    }
+
+    init(bytes b: [UInt8]) throws {
         guard b.count >= 4 else { throw TokenizerError("Precompiled: charsmap too short") }
         let size = Int(b[0]) | Int(b[1]) << 8 | Int(b[2]) << 16 | Int(b[3]) << 24
         guard size % 4 == 0, 4 + size <= b.count else { throw TokenizerError("Precompiled: bad trie size \(size)") }

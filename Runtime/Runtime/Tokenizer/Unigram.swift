@@ -15,18 +15,28 @@ final class UnigramModel: TokenModel {
     private var terminal: [Int32] = [-1]
     private var byteIds: [Int] = []
 
-    init(_ j: JSONValue) throws {
-        vocab = Vocab()
+    convenience init(_ j: JSONValue) throws {
         guard let v = j["vocab"]?.arrayValue else { throw TokenizerError("Unigram model without a vocab") }
-        guard v.count < Int(Int32.max) else { throw TokenizerError("Unigram vocab of \(v.count) entries: ids must stay below 2^31") }
-        var minS = Double.infinity
+        var pieces: [[UInt8]] = [], scores: [Double] = []
         for (id, item) in v.enumerated() {
             guard let piece = item[0]?.stringValue, let s = item[1]?.numberValue.map({ serdeJSONDouble($0.text) }) else {
                 throw TokenizerError("Unigram vocab entry \(id) is not [piece, score]")
             }
-            let b = Array(piece.utf8)
+            pieces.append(Array(piece.utf8)); scores.append(s)
+        }
+        try self.init(pieces: pieces, scores: scores, unkId: try j["unk_id"]?.numberValue?.int(), byteFallback: j["byte_fallback"]?.boolValue ?? false)
+    }
+
+    /// `matchable` (default: every piece) chooses the pieces the segmentation may use and the minimum score.
+    init(pieces: [[UInt8]], scores: [Double], unkId: Int?, byteFallback: Bool, matchable: ((Int) -> Bool)? = nil) throws {
+        vocab = Vocab()
+        guard pieces.count < Int(Int32.max) else { throw TokenizerError("Unigram vocab of \(pieces.count) entries: ids must stay below 2^31") }
+        var minS = Double.infinity
+        for (id, b) in pieces.enumerated() {
             vocab.insert(b, id: id)
-            scores.append(s)
+            let s = id < scores.count ? scores[id] : 0
+            self.scores.append(s)
+            if let m = matchable, !m(id) { continue }
             minS = min(minS, s)
             var node = 0
             for x in b {
@@ -41,10 +51,10 @@ final class UnigramModel: TokenModel {
             if terminal[node] < 0 { terminal[node] = Int32(id) }
         }
         minScore = minS
-        unkId = try j["unk_id"]?.numberValue?.int()
+        self.unkId = unkId
         // As HF (UnkIdNotInVocabulary): the unknown token is emitted as an id, so it must be one.
-        if let u = unkId, u < 0 || u >= v.count { throw TokenizerError("Unigram unk_id \(u) is not an id of the vocabulary (0..<\(v.count))") }
-        byteFallback = j["byte_fallback"]?.boolValue ?? false
+        if let u = unkId, u < 0 || u >= pieces.count { throw TokenizerError("Unigram unk_id \(u) is not an id of the vocabulary (0..<\(pieces.count))") }
+        self.byteFallback = byteFallback
         byteIds = (0..<256).map { vocab.id(Array(String(format: "<0x%02X>", $0).utf8)) ?? -1 }
     }
 
