@@ -1,6 +1,9 @@
 // Fuzz harness: a tokenizer.json built and used (the first byte picks what the rest is): either the
 // whole input as tokenizer.json, encoding a few texts with it; or arbitrary bytes (as text) encoded,
-// paired and decoded by a fixed WordPiece and a fixed Unigram tokenizer.
+// paired and decoded by a fixed WordPiece and a fixed Unigram tokenizer and by the small GGUF
+// tokenizers of Fuzz/fixtures (every kind read from GGUF: byte-level BPE under several of llama.cpp's
+// pre-tokenizers, gemma4, SentencePiece BPE, bert, t5; scripts/fixtures/fuzz_gguf_tokenizers.py).
+import Foundation
 import FuzzSupport
 import Runtime
 
@@ -23,6 +26,13 @@ static let unigram = try! Tokenizer(json: JSONValue(parsing: Array(#"""
  "normalizer":{"type":"NFKC"},"pre_tokenizer":{"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":true},
  "decoder":{"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":true}}
 """#.utf8)))
+static let gguf: [Tokenizer] = {
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../fixtures").standardized
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+    let toks = files.filter { $0.hasSuffix(".gguf") }.sorted().compactMap { try? Tokenizer.load(path: dir.appendingPathComponent($0).path) }
+    precondition(toks.count >= 11, "Fuzz/fixtures: \(toks.count) GGUF tokenizers loaded")  // invariant: the committed fixtures load
+    return toks
+}()
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -39,7 +49,7 @@ public func fuzzTokenizer(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt
         _ = try? tok.encode("one", pair: "two")
     } else {
         let text = String(decoding: rest, as: UTF8.self)
-        for tok in [Fixtures.wordPiece, Fixtures.unigram] {
+        for tok in [Fixtures.wordPiece, Fixtures.unigram] + Fixtures.gguf {
             if let e = try? tok.encode(text) { _ = tok.decode(e.ids); _ = tok.decode(e.ids, skipSpecialTokens: false) }
             _ = try? tok.encode(text, pair: text)
         }
