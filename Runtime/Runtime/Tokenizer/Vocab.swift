@@ -14,6 +14,9 @@ final class Vocab: @unchecked Sendable {
 
     var maxId: Int { tokens.count - 1 }
 
+    /// The byte length of the longest token.
+    var longestToken: Int { tokens.reduce(0) { max($0, $1.count) } }
+
     @inline(__always) private static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
         var h: UInt64 = 0xcbf29ce484222325
         for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x100000001b3 }

@@ -20,6 +20,8 @@ final class WordPieceModel: TokenModel {
     let unkToken: String
     let prefix: [UInt8]
     let maxChars: Int
+    /// Bytes of the longest token: a longer piece is never looked up.
+    let longest: Int
 
     init(vocab: Vocab, unkToken: String, prefix: String = "##", maxChars: Int = 100) {
         self.vocab = vocab
@@ -27,6 +29,7 @@ final class WordPieceModel: TokenModel {
         unkId = vocab.id(unkToken)
         self.prefix = Array(prefix.utf8)
         self.maxChars = maxChars
+        longest = vocab.longestToken
     }
 
     init(_ j: JSONValue) throws {
@@ -37,6 +40,7 @@ final class WordPieceModel: TokenModel {
         unkId = vocab.id(unkToken)
         prefix = Array((j["continuing_subword_prefix"]?.stringValue ?? "##").utf8)
         maxChars = try j["max_input_chars_per_word"]?.numberValue?.int() ?? 100
+        longest = vocab.longestToken
     }
 
     func tokenize(_ word: [UInt32], into out: inout [ModelToken]) throws {
@@ -66,6 +70,8 @@ final class WordPieceModel: TokenModel {
             let base = b.baseAddress!  // invariant: words are never empty, so neither is buf
             while start < n {
                 var end = n
+                let extra = start == 0 ? 0 : p
+                while end > start + 1 && charStart[end] - charStart[start] + extra > longest { end -= 1 }
                 var found = -1
                 while start < end {
                     let bs = charStart[start], be = charStart[end]
