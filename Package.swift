@@ -52,8 +52,12 @@ let package = Package(
         // libpng and libjpeg report errors by longjmp, which Swift cannot catch: this C file does.
         .target(name: "CImageIO", dependencies: ["CPNG", "CJPEG"], path: "Runtime/CImageIO"),
 
+        // Products with GGUF block-quantized weights: C, because the kernels are chosen at run time from the
+        // CPU's features (per-function target attributes), which Swift cannot express.
+        .target(name: "CQuant", path: "Runtime/CQuant", cSettings: [.unsafeFlags(["-O3"])]),
+
         // The numeric core: tensors, autograd, layers, models, checkpoints, tokenizers, JSON, images, plots.
-        .target(name: "Runtime", dependencies: ["CBLAS", "CImageIO"], path: "Runtime/Runtime", swiftSettings: swiftSettings),
+        .target(name: "Runtime", dependencies: ["CBLAS", "CImageIO", "CQuant"], path: "Runtime/Runtime", swiftSettings: swiftSettings),
         // What every program shares on the command line: options, the JSONL runner, progress, exit codes.
         .target(name: "RuntimeCLI", dependencies: ["Runtime", "CBLAS", "CBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Runtime/RuntimeCLI", swiftSettings: swiftSettings),
@@ -85,6 +89,8 @@ let package = Package(
         .executableTarget(name: "ls-llama-bench", dependencies: ["LSLlamaCore", "Runtime", "BenchSupport"], path: "Benchmarks/LSLlamaBench",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/TokenizerBench",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "gguf-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/GGUFBench",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "ptec-bench", dependencies: ["PTECCore", "Runtime", "BenchSupport"], path: "Benchmarks/PTECBench",
                           swiftSettings: swiftSettings),

@@ -60,7 +60,7 @@ public final class GGUFFile: @unchecked Sendable {
     public let metadataKeys: [String]  // in file order
     public let tensors: [GGUFTensorInfo]
     public let alignment: Int
-    private let file: MappedFile
+    let file: MappedFile
     private let index: [String: Int]
 
     public init(path: String) throws {

@@ -21,10 +21,10 @@ extension LLaMAModel: Backbone {
 
     /// Vocabulary logits: lm_head, or embed_tokensᵀ when tied.
     public func lmLogits(_ hidden: Tensor) -> Tensor {
-        lmHead.map { $0(hidden) } ?? matmul(hidden, resolved(model.embedTokens.weight), transposeB: true)
+        lmHead.map { $0(hidden) } ?? model.embedTokens.project(hidden)
     }
 
     public func lmLogits(_ hidden: Tensor, rows: [Int]) -> Tensor {
-        matmul(hidden, resolvedRows(lmHead?.weight ?? model.embedTokens.weight, rows), transposeB: true)
+        matmul(hidden, lmHead?.weightRows(rows) ?? model.embedTokens.rows(rows), transposeB: true)
     }
 }

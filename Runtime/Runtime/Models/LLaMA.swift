@@ -107,8 +107,9 @@ public final class LLaMAModel: Module {
         var x = decode(ids: ids, inputsEmbeds: inputsEmbeds, batch: batch, positions: positions, cache: cache,
                        keyPadding: keyPadding, causal: causal, backend: backend, lastOnly: logits == .last).lastHidden
         if logits == .none { return x }
-        x = lmLogits(x)
-        return x
+        // Decoding's output projection is a matrix-vector product too (as the layers' are).
+        if (cache != nil || backend != nil) && !RowPanels.matrixVectorRows { return RowPanels.withMatrixVectorRows { lmLogits(x) } }
+        return lmLogits(x)
     }
 
     /// The decoder's layers over T new tokens (see callAsFunction), with what a Backbone can ask for:

@@ -4,13 +4,15 @@
 import Foundation
 
 extension LLaMAModel {
-    /// `path`: a model directory, or a .gguf file.
-    public static func load(path: String) throws -> LLaMAModel {
+    /// `path`: a model directory, or a .gguf file. `keepQuantized`: a GGUF file's matrices stay in their
+    /// block formats and layers multiply them directly (inference; Linear expands a weight when
+    /// something needs it as Float32); false expands every weight to Float32 at load.
+    public static func load(path: String, keepQuantized: Bool = false) throws -> LLaMAModel {
         let m: LLaMAModel
         if path.hasSuffix(".gguf") {
             let f = try GGUFFile(path: path)
             let c = try LLaMAConfig.load(gguf: f)
-            m = try LLaMAModel(config: c, weights: ggufLoader(f, c))
+            m = try LLaMAModel(config: c, weights: ggufLoader(f, c, keepQuantized: keepQuantized))
         } else {
             let c = try LLaMAConfig.load(configPath: (path as NSString).appendingPathComponent("config.json"))
             let source = try SafeTensorsCheckpoint(path: path)
@@ -38,10 +40,10 @@ extension LLaMAModel {
         return nil
     }
 
-    static func ggufLoader(_ f: GGUFFile, _ c: LLaMAConfig) -> CheckpointLoader {
+    static func ggufLoader(_ f: GGUFFile, _ c: LLaMAConfig, keepQuantized: Bool = false) -> CheckpointLoader {
         // llama.cpp permutes Q and K rows for llama/mistral (not qwen2, which uses NeoX-style RoPE).
         let permuted = c.modelType == "llama" || c.modelType == "mistral"
-        return CheckpointLoader(f, ignorable: ["rope_freqs.weight"], rename: ggufName) { name, t in
+        let loader = CheckpointLoader(f, ignorable: ["rope_freqs.weight"], rename: ggufName) { name, t in
             guard permuted else { return t }
             if name.hasSuffix("self_attn.q_proj.weight") || name.hasSuffix("self_attn.q_proj.bias") {
                 return unpermuteRoPERows(t, heads: c.numAttentionHeads)
@@ -51,6 +53,24 @@ extension LLaMAModel {
             }
             return t
         }
+        if keepQuantized {
+            loader.keepQuantized = { name, q in
+                guard permuted else { return q }
+                if name.hasSuffix("self_attn.q_proj.weight") { return QuantizedMatrix(reordering: q, unpermutedRoPERow(rows: q.rows, heads: c.numAttentionHeads)) }
+                if name.hasSuffix("self_attn.k_proj.weight") { return QuantizedMatrix(reordering: q, unpermutedRoPERow(rows: q.rows, heads: c.numKeyValueHeads)) }
+                return q
+            }
+        }
+        return loader
+    }
+}
+
+/// Which of llama.cpp's rows becomes our row `dst` (see unpermuteRoPERows).
+func unpermutedRoPERow(rows: Int, heads: Int) -> (Int) -> Int {
+    let half = rows / heads / 2
+    return { dst in
+        let h = dst / (2 * half), r = dst % (2 * half), j = r / half, i = r % half
+        return h * 2 * half + 2 * i + j
     }
 }
 

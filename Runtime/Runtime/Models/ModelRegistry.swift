@@ -19,11 +19,15 @@ public struct BackboneOptions: Sendable {
     public var vocabularySize: Int?
     /// Build the task heads the checkpoint carries (an MLM head); false leaves them out and unread.
     public var heads: Bool
+    /// Keep a GGUF file's matrices in their block formats (inference: quantized products, no Float32
+    /// copy); false expands them at load (training, `--dequantize`).
+    public var keepQuantized: Bool
 
-    public init(prefix: String? = nil, vocabularySize: Int? = nil, heads: Bool = true) {
+    public init(prefix: String? = nil, vocabularySize: Int? = nil, heads: Bool = true, keepQuantized: Bool = false) {
         self.prefix = prefix
         self.vocabularySize = vocabularySize
         self.heads = heads
+        self.keepQuantized = keepQuantized
     }
 }
 
@@ -154,7 +158,7 @@ public enum ModelRegistry {
             if options.vocabularySize != nil || options.prefix != nil {
                 throw CheckpointError(p, "a GGUF model cannot be resized or read under a prefix")
             }
-            let m = try LLaMAModel.load(path: p)
+            let m = try LLaMAModel.load(path: p, keepQuantized: options.keepQuantized)
             m.eval()
             return m
         case .directory(let d):
@@ -195,9 +199,9 @@ public enum ModelRegistry {
     }
 
     /// The backbone and tokenizer at `path`; the tokenizer's ids must fit the model's vocabulary.
-    public static func load(path: String) throws -> Loaded {
+    public static func load(path: String, options: BackboneOptions = BackboneOptions()) throws -> Loaded {
         let location = try locate(path)
-        let backbone = try loadBackbone(path: location.path)
+        let backbone = try loadBackbone(path: location.path, options: options)
         let tokenizer = try Tokenizer.load(path: location.path)
         let tokenizerPath = location == .gguf(location.path) ? location.path : (location.path as NSString).appendingPathComponent("tokenizer.json")
         try checkVocabulary(tokenizer, tokenizerPath: tokenizerPath, backbone, modelPath: location.path)

@@ -22,6 +22,13 @@ public protocol WeightLoader: AnyObject {
     func ignore(_ name: String)
     /// Ends loading; throws if a checkpoint held tensors that nothing asked for.
     func finish() throws
+    /// The matrix `name` of shape `shape` in its stored block format, when the source keeps weights
+    /// quantized (a GGUF file loaded for inference); nil: ask `weight` for Float32.
+    func quantized(_ name: String, _ shape: [Int]) throws -> QuantizedMatrix?
+}
+
+extension WeightLoader {
+    public func quantized(_ name: String, _ shape: [Int]) throws -> QuantizedMatrix? { nil }
 }
 
 /// Fresh weights from a Philox stream.
@@ -57,6 +64,8 @@ public final class CheckpointLoader: WeightLoader {
     public var ignorable: Set<String>
     let rename: (String) -> String?
     let transform: (String, Tensor) -> Tensor
+    /// Keep the matrices of a GGUF source in their block formats (`quantized`), transformed by this.
+    public var keepQuantized: ((String, QuantizedMatrix) -> QuantizedMatrix)?
     private var used = Set<String>()
 
     public init(_ source: TensorSource, prefix: String = "", unprefixed: Set<String> = [], ignorable: Set<String> = [],
@@ -86,6 +95,16 @@ public final class CheckpointLoader: WeightLoader {
         let t = transform(name, try source.tensor(file, shape: shape))
         used.insert(file)
         return t
+    }
+
+    public func quantized(_ name: String, _ shape: [Int]) throws -> QuantizedMatrix? {
+        guard let keepQuantized, let gguf = source as? GGUFFile, let file = fileName(name),
+              let q = gguf.quantizedMatrix(file) else { return nil }
+        guard q.shape == shape else {
+            throw CheckpointError(source.sourcePath, "weight '\(file)' has shape \(q.shape), expected \(shape)")
+        }
+        used.insert(file)
+        return keepQuantized(name, q)
     }
 
     public func ignore(_ name: String) {

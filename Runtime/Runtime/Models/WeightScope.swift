@@ -45,9 +45,10 @@ public struct WeightScope {
                        std: Float? = nil) throws -> Linear {
         let s = pp(name)
         let initW: WeightInit = std.map { .normal(std: $0) } ?? .fanInUniform(fanIn: inFeatures)
-        let weight = try s.tensor("weight", [outFeatures, inFeatures], initW)
+        let q = try loader.quantized(s.name("weight"), [outFeatures, inFeatures])
+        let weight = q == nil ? try s.tensor("weight", [outFeatures, inFeatures], initW) : nil
         let b = bias ? try s.tensor("bias", [outFeatures], std == nil ? .fanInUniform(fanIn: inFeatures) : .zeros) : nil
-        return Linear(weight: weight, bias: b).placed(at: s)
+        return (q.map { Linear(quantized: $0, bias: b) } ?? Linear(weight: weight!, bias: b)).placed(at: s)
     }
 
     public func layerNorm(_ name: String, _ dim: Int, eps: Float) throws -> LayerNorm {
@@ -63,6 +64,7 @@ public struct WeightScope {
 
     public func embedding(_ name: String, _ count: Int, _ dim: Int, std: Float) throws -> Embedding {
         let s = pp(name)
+        if let q = try loader.quantized(s.name("weight"), [count, dim]) { return Embedding(quantized: q).placed(at: s) }
         return Embedding(weight: try s.tensor("weight", [count, dim], .normal(std: std))).placed(at: s)
     }
 }

@@ -2,17 +2,40 @@
 
 /// y = x Wᵀ + b. weight: [out, in] (PyTorch's layout, so checkpoints load as they are); bias: [out].
 /// x: [..., in] → [..., out]; the leading axes fold into one GEMM.
+///
+/// A layer loaded from a GGUF file with its weight kept quantized (`init(quantized:bias:)`) multiplies the
+/// blocks directly (Ops/QuantizedMatmul.swift) and holds no Float32 copy; reading `weight` (training it,
+/// a zeroth-order resolver, saving, `namedState`) expands it once and the layer is a float layer from then on.
 public final class Linear: Module, UnaryLayer {
-    public var weight: Tensor
+    private var dense: Tensor?
+    /// The weight in its GGUF block format, while it has not been expanded.
+    public private(set) var quantized: QuantizedMatrix?
     public var bias: Tensor?
     /// A low-rank adapter added to this layer's output (LoRA.swift); its weights are named
     /// "<layer>.lora_A.weight" and "<layer>.lora_B.weight", as PEFT names them.
     public var lora: LoRA?
-    override public var keyMap: [String: String] { ["lora": ""] }
+    override public var keyMap: [String: String] { ["lora": "", "dense": "weight"] }
+
+    /// The weight [out, in] as Float32.
+    public var weight: Tensor {
+        get {
+            if let dense { return dense }
+            let w = quantized!.dequantized()  // invariant: one of dense and quantized is set
+            dense = w
+            quantized = nil
+            return w
+        }
+        set {
+            dense = newValue
+            quantized = nil
+        }
+    }
+
+    override public func materializeState() { _ = weight }
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true,
                 generator: RandomGenerator = Initializer.generator) {
-        weight = Initializer.fanInUniform([outFeatures, inFeatures], fanIn: inFeatures, generator: generator)
+        dense = Initializer.fanInUniform([outFeatures, inFeatures], fanIn: inFeatures, generator: generator)
             .requiringGrad()
         self.bias = bias ? Initializer.fanInUniform([outFeatures], fanIn: inFeatures, generator: generator)
             .requiringGrad() : nil
@@ -23,17 +46,36 @@ public final class Linear: Module, UnaryLayer {
     public init(weight: Tensor, bias: Tensor?) {
         precondition(weight.rank == 2, "Linear: weight must be [out, in], got \(weight.shape)")
         if let bias { precondition(bias.shape == [weight.shape[0]], "Linear: bias \(bias.shape) for weight \(weight.shape)") }
-        self.weight = weight
+        dense = weight
         self.bias = bias
         super.init()
     }
 
-    public var inFeatures: Int { weight.shape[1] }
-    public var outFeatures: Int { weight.shape[0] }
+    /// A layer whose weight stays in its block format until something needs it as Float32.
+    public init(quantized: QuantizedMatrix, bias: Tensor?) {
+        if let bias { precondition(bias.shape == [quantized.rows], "Linear: bias \(bias.shape) for weight \(quantized.shape)") }
+        self.quantized = quantized
+        self.bias = bias
+        super.init()
+    }
+
+    public var inFeatures: Int { quantized?.cols ?? weight.shape[1] }
+    public var outFeatures: Int { quantized?.rows ?? weight.shape[0] }
+
+    /// Rows `rows` of the weight as Float32 [rows.count, in] (label-word logits).
+    public func weightRows(_ rows: [Int]) -> Tensor {
+        if let quantized, Parameters.resolver == nil { return quantized.gatherRows(rows) }
+        return resolvedRows(weight, rows)
+    }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == inFeatures, "Linear: input \(x.shape) for \(inFeatures) input features")
-        var y = matmul(x, resolved(weight), transposeB: true)
+        var y: Tensor
+        if let quantized, Parameters.resolver == nil {
+            y = quantizedLinear(x, quantized)
+        } else {
+            y = matmul(x, resolved(weight), transposeB: true)
+        }
         if let bias { y = y + resolved(bias) }
         if let lora { y = y + lora(x) }
         return y
@@ -41,27 +83,66 @@ public final class Linear: Module, UnaryLayer {
 }
 
 /// Lookup table: ids → rows of weight [count, dim]. Initialized N(0, 1) as nn.Embedding.
+/// Like Linear, a table loaded with its weight kept quantized expands only the rows it looks up, and
+/// serves as a tied output projection without a Float32 copy.
 public final class Embedding: Module {
-    public var weight: Tensor
+    private var dense: Tensor?
+    /// The table in its GGUF block format, while it has not been expanded.
+    public private(set) var quantized: QuantizedMatrix?
+    override public var keyMap: [String: String] { ["dense": "weight"] }
+
+    /// The table [count, dim] as Float32.
+    public var weight: Tensor {
+        get {
+            if let dense { return dense }
+            let w = quantized!.dequantized()  // invariant: one of dense and quantized is set
+            dense = w
+            quantized = nil
+            return w
+        }
+        set {
+            dense = newValue
+            quantized = nil
+        }
+    }
+
+    override public func materializeState() { _ = weight }
 
     public init(_ count: Int, _ dim: Int, generator: RandomGenerator = Initializer.generator) {
-        weight = Initializer.normal([count, dim], generator: generator).requiringGrad()
+        dense = Initializer.normal([count, dim], generator: generator).requiringGrad()
         super.init()
     }
 
     public init(weight: Tensor) {
         precondition(weight.rank == 2, "Embedding: weight must be [count, dim], got \(weight.shape)")
-        self.weight = weight
+        dense = weight
         super.init()
     }
 
-    public var count: Int { weight.shape[0] }
-    public var dim: Int { weight.shape[1] }
+    public init(quantized: QuantizedMatrix) {
+        self.quantized = quantized
+        super.init()
+    }
+
+    public var count: Int { quantized?.rows ?? weight.shape[0] }
+    public var dim: Int { quantized?.cols ?? weight.shape[1] }
+
+    /// Rows `ids` as Float32 [ids.count, dim].
+    public func rows(_ ids: [Int]) -> Tensor {
+        if let quantized, Parameters.resolver == nil { return quantized.gatherRows(ids) }
+        return resolvedRows(weight, ids)
+    }
+
+    /// h [..., dim] · tableᵀ → [..., count]: the table as a tied output projection.
+    public func project(_ h: Tensor) -> Tensor {
+        if let quantized, Parameters.resolver == nil { return quantizedLinear(h, quantized) }
+        return matmul(h, resolved(weight), transposeB: true)
+    }
 
     /// ids (any shape given by `shape`, default 1-D) → [shape..., dim].
     public func callAsFunction(_ ids: [Int], shape: [Int]? = nil) -> Tensor {
         let s = shape ?? [ids.count]
         precondition(Tensor.elementCount(s) == ids.count, "Embedding: \(ids.count) ids for shape \(s)")
-        return resolvedRows(weight, ids).reshaped(s + [dim])
+        return rows(ids).reshaped(s + [dim])
     }
 }

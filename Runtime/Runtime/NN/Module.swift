@@ -25,6 +25,10 @@ open class Module {
     /// Own tensors that are state but not parameters (saved and loaded, never trained).
     open var bufferNames: Set<String> { [] }
 
+    /// Brings every tensor this module holds in another form (a quantized weight) into Float32
+    /// before its state is listed by name (`namedState`, `namedParameters`).
+    open func materializeState() {}
+
     // MARK: reflection
 
     private func ownEntries() -> (tensors: [(String, Tensor)], children: [(String, Module)]) {
@@ -88,14 +92,16 @@ open class Module {
     /// All tensors (parameters and buffers) with dotted names, as a checkpoint stores them.
     public func namedState() -> [(String, Tensor)] {
         namedModules().flatMap { path, module in
-            module.ownEntries().tensors.map { (path.isEmpty ? $0.0 : "\(path).\($0.0)", $0.1) }
+            module.materializeState()
+            return module.ownEntries().tensors.map { (path.isEmpty ? $0.0 : "\(path).\($0.0)", $0.1) }
         }
     }
 
     /// Parameters (state minus buffers) with dotted names.
     public func namedParameters() -> [(String, Tensor)] {
         namedModules().flatMap { path, module in
-            module.ownEntries().tensors
+            module.materializeState()
+            return module.ownEntries().tensors
                 .filter { !module.bufferNames.contains($0.0) }
                 .map { (path.isEmpty ? $0.0 : "\(path).\($0.0)", $0.1) }
         }

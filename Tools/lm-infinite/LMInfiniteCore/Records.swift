@@ -5,9 +5,10 @@ import Runtime
 import RuntimeCLI
 
 /// A model (directory or GGUF file) and its tokenizer: a LLaMA-family decoder, whose attention
-/// LM-Infinite replaces.
-public func loadModel(_ path: String) throws -> (LLaMAModel, Tokenizer) {
-    let loaded = try ModelRegistry.load(path: path)
+/// LM-Infinite replaces. `keepQuantized`: a GGUF file's weights stay in their block formats (quantized
+/// products; false expands them to float32).
+public func loadModel(_ path: String, keepQuantized: Bool = false) throws -> (LLaMAModel, Tokenizer) {
+    let loaded = try ModelRegistry.load(path: path, options: BackboneOptions(keepQuantized: keepQuantized))
     guard let model = loaded.backbone as? LLaMAModel else {
         let d = loaded.backbone.descriptor
         throw CheckpointError(path, "a \(d.modelType) \(d.kind.rawValue); lm-infinite needs a decoder of the LLaMA family "

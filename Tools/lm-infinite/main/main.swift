@@ -52,6 +52,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Tokens per forward pass when reading long inputs.")
     var chunk = 512
 
+    @Flag(help: "Expand a GGUF file's quantized weights to float32 at load (default: keep them in their block formats; decoding then multiplies the blocks with 8-bit activations as llama.cpp does, about 3x faster and 5x less memory).")
+    var dequantize = false
+
     func validate() throws {
         guard AttentionMode(rawValue: mode) != nil else { throw ValidationError("--mode must be lambda, vanilla or streaming") }
         if let l = local, l < 1 { throw ValidationError("--local must be positive") }
@@ -72,7 +75,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load(_ program: String) -> (LLaMAModel, Tokenizer) {
-        do { return try loadModel(model) } catch {
+        do { return try loadModel(model, keepQuantized: !dequantize) } catch {
             fatalLoad(program: program, path: model, problem: "\(error)", hint: modelHint(inCheckout: "`make models` fetches SmolLM2; `make lm-infinite-small` trains the small model"))
         }
     }

@@ -1,0 +1,143 @@
+// gguf-bench: a GGUF decoder kept quantized (the runtime's block-format products) beside the same file
+// expanded to float32 and beside llama.cpp's own `llama-bench`, on the same file and thread counts.
+//
+//   gguf-bench [--threads N]   (thread counts 1 and N; llama.cpp from scripts/bench/build-llama-cpp.sh,
+//                               which `make bench` runs; without it that column says "-")
+//
+// Protocol, as llama-bench's: pp = one forward pass over a 128-token prompt from an empty cache;
+// tg = 64 tokens decoded one at a time from an empty cache (greedy). Each of ours runs in its own process
+// (this program with --child) so load time and peak memory (/usr/bin/time's maximum resident set) are
+// that configuration's alone; each figure is the median of 3 runs (llama-bench: the median of its 3
+// repetitions, and peak memory of a separate run). Physical limit beside them: the bytes of weights one
+// decoded token reads (every matrix once; the tied embedding serves as the output projection) over the
+// memory bandwidth of a STREAM-style copy at the same thread count.
+import Foundation
+import BenchSupport
+import Runtime
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+let gguf = root + "/data/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+let promptLength = 128, decodeLength = 64, runs = 3
+
+// MARK: child: one configuration, one run
+if CommandLine.arguments.count == 4 && CommandLine.arguments[1] == "--child" {
+    let quantized = CommandLine.arguments[2] == "quantized"
+    Threads.set(Int(CommandLine.arguments[3])!)
+    var model: LLaMAModel!
+    let load = try once { model = try LLaMAModel.load(path: gguf, keepQuantized: quantized) }
+    let v = model.config.vocabSize
+    let prompt = (0..<promptLength).map { ($0 * 7919 + 13) % v }
+    var pp = 0.0, tg = 0.0
+    withoutGrad {
+        _ = model(ids: Array(prompt.prefix(8)), cache: model.makeCache(), logits: .last)  // warm-up
+        pp = Double(promptLength) / once { _ = model(ids: prompt, cache: model.makeCache(), logits: .last) }
+        let cache = model.makeCache(capacity: decodeLength + 1)
+        var next = prompt[0]
+        tg = Double(decodeLength) / once {
+            for _ in 0..<decodeLength { next = model(ids: [next], cache: cache, logits: .last).argmax(axis: -1)[0] }
+        }
+    }
+    print("{\"load_ms\": \(load * 1000), \"pp\": \(pp), \"tg\": \(tg)}")
+    exit(0)
+}
+
+let (threads, _) = benchArguments(program: "gguf-bench", sections: [])
+referenceBanner(threads, "gguf-bench")
+print("quantized kernels: \(QuantizedKernels.name)")
+guard FileManager.default.fileExists(atPath: gguf) else { print("SmolLM2 GGUF not installed (make models)"); exit(0) }
+
+/// Runs argv under /usr/bin/time; stdout and the peak resident set in MB.
+func measured(_ argv: [String]) -> (out: String, peakMB: Double)? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+    p.arguments = ["-f", "maxrss_kb=%M"] + argv
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    guard (try? p.run()) != nil else { return nil }
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    let errText = String(decoding: e, as: UTF8.self)
+    guard p.terminationStatus == 0, let line = errText.split(separator: "\n").last(where: { $0.hasPrefix("maxrss_kb=") }),
+          let kb = Double(line.dropFirst("maxrss_kb=".count)) else {
+        FileHandle.standardError.write("gguf-bench: \(argv.joined(separator: " ")) failed:\n\(errText)\n".data(using: .utf8)!)
+        return nil
+    }
+    return (String(decoding: o, as: UTF8.self), kb / 1024)
+}
+
+func median(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.sorted()[xs.count / 2] }
+
+struct Figures { var loadMs: Double?, pp: Double?, tg: Double?, peakMB: Double? }
+
+func ours(_ mode: String, _ n: Int) -> Figures {
+    var loads: [Double] = [], pps: [Double] = [], tgs: [Double] = [], peaks: [Double] = []
+    for _ in 0..<runs {
+        guard let (out, peak) = measured([CommandLine.arguments[0], "--child", mode, String(n)]),
+              let j = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Double] else { continue }
+        loads.append(j["load_ms"]!); pps.append(j["pp"]!); tgs.append(j["tg"]!); peaks.append(peak)
+    }
+    return Figures(loadMs: median(loads), pp: median(pps), tg: median(tgs), peakMB: median(peaks))
+}
+
+let llamaBench = root + "/.refenv/llama.cpp/build/bin/llama-bench"
+func llamaCpp(_ n: Int) -> Figures {
+    guard FileManager.default.isExecutableFile(atPath: llamaBench) else { return Figures() }
+    var f = Figures()
+    if let (out, _) = measured([llamaBench, "-m", gguf, "-p", String(promptLength), "-n", String(decodeLength), "-t", String(n),
+                                "-r", String(runs), "-o", "json"]),
+       let rows = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]] {
+        for r in rows {
+            let samples = (r["samples_ts"] as? [Double]) ?? []
+            if (r["n_prompt"] as? Int) == promptLength { f.pp = median(samples) }
+            if (r["n_gen"] as? Int) == decodeLength { f.tg = median(samples) }
+        }
+    }
+    // Peak memory of a one-repetition run of the decoding test alone, and of the prompt test alone.
+    let peaks = [["-p", "0", "-n", String(decodeLength)], ["-p", String(promptLength), "-n", "0"]].compactMap {
+        measured([llamaBench, "-m", gguf, "-t", String(n), "-r", "1"] + $0)?.peakMB
+    }
+    f.peakMB = peaks.max()
+    return f
+}
+
+/// A STREAM-style copy of 256 MB on `n` threads: GB/s counting bytes read and written.
+func copyBandwidth(_ n: Int) -> Double {
+    let count = 64 << 20
+    let a = Tensor(shape: [count], repeating: 1), b = Tensor(shape: [count], repeating: 0)
+    let saved = Threads.count
+    Threads.set(n)
+    defer { Threads.set(saved) }
+    var best = Double.infinity
+    for _ in 0..<5 {
+        best = min(best, once {
+            parallelFor(n, grain: 1) { r in
+                for t in r {
+                    let lo = count / n * t, hi = t == n - 1 ? count : count / n * (t + 1)
+                    (b.data + lo).update(from: a.data + lo, count: hi - lo)
+                }
+            }
+        })
+    }
+    return 2 * Double(count * 4) / best / 1e9
+}
+
+let file = try GGUFFile(path: gguf)
+let weightBytes = file.tensors.reduce(0) { $0 + $1.byteCount }
+print("\nSmolLM2-135M-Instruct Q4_1 (\(String(format: "%.1f", Double(weightBytes) / 1e6)) MB of weights per decoded token), pp\(promptLength) and tg\(decodeLength) tokens/s, median of \(runs) runs")
+print("threads".rightPad(9) + "figure".rightPad(18) + "kept quantized".leftPad(16) + "float32".leftPad(10) + "llama.cpp".leftPad(11)
+      + "vs llama.cpp".leftPad(14) + "limit".leftPad(8) + "of limit".leftPad(10))
+for n in Array(Set([1, threads])).sorted() {
+    let q = ours("quantized", n), f = ours("float32", n), l = llamaCpp(n)
+    let bw = copyBandwidth(n), limit = bw * 1e9 / Double(weightBytes)
+    func row(_ name: String, _ a: Double?, _ b: Double?, _ c: Double?, digits: Int = 1, higherIsBetter: Bool = true, limit: Double? = nil) {
+        print(String(n).rightPad(9) + name.rightPad(18) + fmt(a, digits).leftPad(16) + fmt(b, digits).leftPad(10) + fmt(c, digits).leftPad(11)
+              + (higherIsBetter ? ratio(a, c) : ratio(c, a)).leftPad(14) + fmt(limit).leftPad(8)
+              + (limit.flatMap { lim in a.map { String(format: "%.0f%%", 100 * $0 / lim) } } ?? "").leftPad(10))
+    }
+    row("prefill, tok/s", q.pp, f.pp, l.pp)
+    row("decode, tok/s", q.tg, f.tg, l.tg, limit: limit)
+    row("peak memory, MB", q.peakMB, f.peakMB, l.peakMB, digits: 0, higherIsBetter: false)
+    row("load, ms", q.loadMs, f.loadMs, nil, digits: 0, higherIsBetter: false)
+    print("".rightPad(9) + "copy bandwidth \(String(format: "%.1f", bw)) GB/s")
+}

@@ -1,0 +1,140 @@
+// AVX2 + FMA (+ F16C) kernels, compiled for those instructions whatever the build's -march, and
+// called only when the CPU has them (quant.c). The integer block products follow ggml's AVX2 code
+// (ggml-cpu/arch/x86/quants.c): nibbles widened to bytes, u8×s8 pairs summed by maddubs/madd, each
+// block's integer sum scaled by both scales into eight float lanes.
+#if defined(__x86_64__)
+#include "quant_internal.h"
+#include <immintrin.h>
+#include <string.h>
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+AVX2 static inline float hsum8(__m256 x) {
+    __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+// 16 bytes of nibbles → 32 bytes: low nibbles first (values 0..15), then high nibbles (16..31).
+AVX2 static inline __m256i nibbles32(const uint8_t *p) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)p);
+    const __m256i b = _mm256_insertf128_si256(_mm256_castsi128_si256(t), _mm_srli_epi16(t, 4), 1);
+    return _mm256_and_si256(_mm256_set1_epi8(0x0F), b);
+}
+
+// 32 bits → 32 bytes of 0xFF (bit set) or 0x00.
+AVX2 static inline __m256i bits32(const uint8_t *p) {
+    uint32_t x;
+    memcpy(&x, p, 4);
+    const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000);
+    __m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x), shuf);
+    b = _mm256_or_si256(b, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    return _mm256_cmpeq_epi8(b, _mm256_set1_epi64x(-1));
+}
+
+// Σ u8·s8 over 32 byte pairs, as 8 float lanes.
+AVX2 static inline __m256 sum_us8(__m256i ax, __m256i sy) {
+    const __m256i dot = _mm256_maddubs_epi16(ax, sy);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), dot));
+}
+
+// Σ s8·s8 over 32 byte pairs.
+AVX2 static inline __m256 sum_i8(__m256i x, __m256i y) {
+    return sum_us8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
+static inline uint16_t ld16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+// A half-precision scale by F16C (the portable converter is a call with branches: too slow per block).
+AVX2 static inline float h2f(const uint8_t *p) { return _cvtsh_ss(ld16(p)); }
+
+// One weight block's product with one activation block, as 8 float lanes (before the scales).
+AVX2 __attribute__((always_inline)) static inline __m256 block_sum(int type, const uint8_t *w, __m256i qy) {
+    switch (type) {
+    case QUANT_Q4_0: return sum_i8(_mm256_sub_epi8(nibbles32(w + 2), _mm256_set1_epi8(8)), qy);
+    case QUANT_Q4_1: return sum_us8(nibbles32(w + 4), qy);
+    case QUANT_Q5_0:  // (q | h<<4) - 16 as a signed byte
+        return sum_i8(_mm256_or_si256(nibbles32(w + 6), _mm256_andnot_si256(bits32(w + 2), _mm256_set1_epi8((char)0xF0))), qy);
+    case QUANT_Q5_1: return sum_us8(_mm256_or_si256(nibbles32(w + 8), _mm256_and_si256(bits32(w + 4), _mm256_set1_epi8(0x10))), qy);
+    default: return sum_i8(_mm256_loadu_si256((const __m256i *)(w + 2)), qy);  // Q8_0
+    }
+}
+
+// R rows at once (independent accumulators; each activation block loaded once): y[r] = Σ_b d_w·d_x·Σq_w·q_x
+// (+ m_w·s_x for the formats with a minimum).
+#define ROWS 4
+AVX2 __attribute__((always_inline)) static inline void dot_rows(int type, const uint8_t *w, size_t rowBytes, int rows, int nb,
+                                                                const quant_q8 *x, float *y) {
+    const size_t bb = quant_block_bytes(type);
+    const int hasMin = type == QUANT_Q4_1 || type == QUANT_Q5_1;
+    __m256 acc[ROWS];
+    float mins[ROWS];
+    for (int r = 0; r < ROWS; r++) { acc[r] = _mm256_setzero_ps(); mins[r] = 0; }
+    for (int b = 0; b < nb; b++) {
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)x[b].q);
+        const float dy = x[b].d;
+        for (int r = 0; r < ROWS; r++) {
+            if (r >= rows) break;
+            const uint8_t *blk = w + r * rowBytes + b * bb;
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(blk) * dy), block_sum(type, blk, qy), acc[r]);
+            if (hasMin) mins[r] += h2f(blk + 2) * x[b].s;
+        }
+    }
+    for (int r = 0; r < rows; r++) y[r] = hsum8(acc[r]) + mins[r];
+}
+
+AVX2 static void matvec_q8(int type, const uint8_t *w, size_t rowBytes, int nb, int count, const quant_q8 *x, float *y) {
+    for (int r = 0; r < count; r += ROWS) {
+        const int n = count - r < ROWS ? count - r : ROWS;
+        const uint8_t *p = w + (size_t)r * rowBytes;
+        switch (type) {  // literal types: one specialized loop per format
+        case QUANT_Q4_0: dot_rows(QUANT_Q4_0, p, rowBytes, n, nb, x, y + r); break;
+        case QUANT_Q4_1: dot_rows(QUANT_Q4_1, p, rowBytes, n, nb, x, y + r); break;
+        case QUANT_Q5_0: dot_rows(QUANT_Q5_0, p, rowBytes, n, nb, x, y + r); break;
+        case QUANT_Q5_1: dot_rows(QUANT_Q5_1, p, rowBytes, n, nb, x, y + r); break;
+        default: dot_rows(QUANT_Q8_0, p, rowBytes, n, nb, x, y + r); break;
+        }
+    }
+}
+
+AVX2 static inline __m256 fma_block(const float *a, const float *b, int n, __m256 acc, float *tail) {
+    int j = 0;
+    for (; j + 8 <= n; j += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), acc);
+    for (; j < n; j++) *tail += a[j] * b[j];
+    return acc;
+}
+
+AVX2 static float dot_float_like(int type, const uint8_t *w, int cols, const float *x) {
+    __m256 acc = _mm256_setzero_ps();
+    float tail = 0;
+    if (type == QUANT_F16) {
+        int j = 0;
+        for (; j + 8 <= cols; j += 8) {
+            const __m256 v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + 2 * (size_t)j)));
+            acc = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + j), acc);
+        }
+        for (; j < cols; j++) tail += quant_half(ld16(w + 2 * (size_t)j)) * x[j];
+        return hsum8(acc) + tail;
+    }
+    if (type == QUANT_F32) return hsum8(fma_block((const float *)w, x, cols, acc, &tail)) + tail;
+    float buf[256];
+    const int k = type == QUANT_Q4_K || type == QUANT_Q5_K || type == QUANT_Q6_K;
+    for (int c0 = 0; c0 < cols; c0 += 256) {
+        const int n = cols - c0 < 256 ? cols - c0 : 256;
+        if (k) quant_expand_k(type, w + (size_t)(c0 / 256) * quant_block_bytes(type), buf);
+        else quant_expand_plain(type, w, c0, n, buf);
+        acc = fma_block(buf, x + c0, n, acc, &tail);
+    }
+    return hsum8(acc) + tail;
+}
+
+AVX2 void quant_matvec_avx2(int type, const void *w, size_t rowBytes, int cols, int r0, int count,
+                            const quant_q8 *xq, const float *xf, float *y) {
+    const uint8_t *base = w;
+    if (quant_uses_q8(type)) {
+        matvec_q8(type, base + (size_t)r0 * rowBytes, rowBytes, cols / 32, count, xq, y);
+    } else {
+        for (int r = 0; r < count; r++) y[r] = dot_float_like(type, base + (size_t)(r0 + r) * rowBytes, cols, xf);
+    }
+}
+#endif
