@@ -55,9 +55,11 @@ let package = Package(
         // Products with GGUF block-quantized weights: C, because the kernels are chosen at run time from the
         // CPU's features (per-function target attributes), which Swift cannot express.
         .target(name: "CQuant", path: "Runtime/CQuant", cSettings: [.unsafeFlags(["-O3"])]),
+        // parallelFor's worker threads, which spin between loops (C11 atomics and pthreads).
+        .target(name: "CPool", path: "Runtime/CPool"),
 
         // The numeric core: tensors, autograd, layers, models, checkpoints, tokenizers, JSON, images, plots.
-        .target(name: "Runtime", dependencies: ["CBLAS", "CImageIO", "CQuant"], path: "Runtime/Runtime", swiftSettings: swiftSettings),
+        .target(name: "Runtime", dependencies: ["CBLAS", "CImageIO", "CQuant", "CPool"], path: "Runtime/Runtime", swiftSettings: swiftSettings),
         // What every program shares on the command line: options, the JSONL runner, progress, exit codes.
         .target(name: "RuntimeCLI", dependencies: ["Runtime", "CBLAS", "CBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Runtime/RuntimeCLI", swiftSettings: swiftSettings),

@@ -3,6 +3,7 @@
 // Work below `grain` items per thread runs inline: spawning costs microseconds, so only loops that
 // do real work (optimizer updates over millions of floats, per-head attention, dequantization) pay
 // for it. Items must be independent; results must not depend on how the range is cut.
+import CPool
 import Dispatch
 import Foundation
 
@@ -16,10 +17,27 @@ public func parallelFor(_ count: Int, grain: Int = 1 << 15, _ body: (Range<Int>)
     let chunk = (count + threads - 1) / threads
     ParallelRegion.active = true
     defer { ParallelRegion.active = false }
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
-        let start = t * chunk, end = min(count, start + chunk)
-        if start < end { body(start..<end) }
+    withoutActuallyEscaping(body) { body in
+        var job = PoolJob(count: count, chunk: chunk, body: body)
+        // The runtime's spinning workers (CPool); Dispatch when they are busy with another thread's loop.
+        let ran = withUnsafeMutablePointer(to: &job) { pool_run(Int32(threads), { ctx, t in
+            let job = ctx!.assumingMemoryBound(to: PoolJob.self).pointee
+            let start = Int(t) * job.chunk, end = min(job.count, start + job.chunk)
+            if start < end { job.body(start..<end) }
+        }, $0) }
+        if ran == 0 {
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let start = t * chunk, end = min(count, start + chunk)
+                if start < end { body(start..<end) }
+            }
+        }
     }
+}
+
+/// One parallelFor loop as the pool's workers see it.
+struct PoolJob {
+    let count: Int, chunk: Int
+    let body: (Range<Int>) -> Void
 }
 
 /// Set while a parallelFor runs its workers: nested parallel loops then run inline (the outer loop
