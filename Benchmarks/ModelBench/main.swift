@@ -35,9 +35,11 @@ if only == nil || only == "embed" {
         let dir = root + "/data/models/" + name
         guard FileManager.default.fileExists(atPath: dir + "/model.safetensors") else { print("\n\(name): not installed (make models)"); continue }
         print("\nembed (\(name)), \(texts.count) SST-2 dev sentences, sentences/s (higher is better)")
-        print("threads".rightPad(10) + "ours".leftPad(10) + "sentence-transformers".leftPad(24) + "speed-up".leftPad(12))
+        print("threads".rightPad(10) + "ours".leftPad(10) + "sentence-transformers".leftPad(24) + "speed-up".leftPad(12)
+              + "ONNX Runtime".leftPad(14) + "vs ORT".leftPad(10))
         for n in Array(Set([1, threads])).sorted() {
-            let seconds = try once {
+            // Median of 3 whole runs (the shared machine is noisy).
+            let seconds = try (0..<3).map { _ in try once {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: embed)
                 p.arguments = ["--model", dir, "--threads", String(n), "--quiet", tmp + "/" + input]
@@ -45,11 +47,13 @@ if only == nil || only == "embed" {
                 try p.run()
                 p.waitUntilExit()
                 precondition(p.terminationStatus == 0, "embed failed")
-            }
+            } }.sorted()[1]
             let ours = Double(texts.count) / seconds
             let ref = runReference("model_bench.py", [String(n), "embed", dir, tmp + "/" + input])
             let theirs = ref?["sentences_s"] as? Double
-            print(String(n).rightPad(10) + fmt(ours).leftPad(10) + fmt(theirs).leftPad(24) + ratio(ours, theirs).leftPad(12))
+            let ort = runReference("model_bench.py", [String(n), "onnx", dir, tmp + "/" + input])?["sentences_s"] as? Double
+            print(String(n).rightPad(10) + fmt(ours).leftPad(10) + fmt(theirs).leftPad(24) + ratio(ours, theirs).leftPad(12)
+                  + fmt(ort).leftPad(14) + ratio(ours, ort).leftPad(10))
         }
     }
 }

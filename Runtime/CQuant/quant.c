@@ -27,25 +27,31 @@ float quant_half(uint16_t h) {
 static inline uint16_t load16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline uint32_t load32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
+// MARK: dispatch
+
+static int forcePortable = 0;
+
+static int has_avx2(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
 int quant_uses_q8(int type) {
     return type == QUANT_Q4_0 || type == QUANT_Q4_1 || type == QUANT_Q5_0 || type == QUANT_Q5_1 || type == QUANT_Q8_0;
 }
 
-size_t quant_block_bytes(int type) {
-    switch (type) {
-    case QUANT_Q4_0: return 18;
-    case QUANT_Q4_1: return 20;
-    case QUANT_Q5_0: return 22;
-    case QUANT_Q5_1: return 24;
-    case QUANT_Q8_0: return 34;
-    case QUANT_Q4_K: return 144;
-    case QUANT_Q5_K: return 176;
-    case QUANT_Q6_K: return 210;
-    default: return 0;
-    }
-}
-
 void quant_q8_row(const float *x, int n, quant_q8 *out) {
+#if defined(__x86_64__)
+    if (!forcePortable && has_avx2()) { quant_q8_row_avx2(x, n, out); return; }
+#endif
     for (int b = 0; b < n / 32; b++) {
         const float *v = x + 32 * b;
         float amax = 0;
@@ -180,23 +186,6 @@ float quant_dot_reference(int type, const void *wrow, int cols, const quant_q8 *
 static void matvec_portable(int type, const uint8_t *w, size_t rowBytes, int cols, int r0, int count,
                             const quant_q8 *xq, const float *xf, float *y) {
     for (int r = r0; r < r0 + count; r++) y[r - r0] = quant_dot_reference(type, w + (size_t)r * rowBytes, cols, xq, xf);
-}
-
-// MARK: dispatch
-
-static int forcePortable = 0;
-
-static int has_avx2(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    }
-    return cached;
-#else
-    return 0;
-#endif
 }
 
 void quant_force_portable(int on) { forcePortable = on; }

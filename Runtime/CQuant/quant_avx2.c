@@ -60,6 +60,10 @@ AVX2 __attribute__((always_inline)) static inline __m256 block_sum(int type, con
     }
 }
 
+// Weights are read this many bytes ahead: the hardware's stream prefetchers stop at 4 KB page
+// boundaries, and a memory-mapped file comes in 4 KB pages (measured on Zen 2: 9.8 GB/s from 7.0-9.3).
+#define PREFETCH 1024
+
 // One row: y = Σ_b d_w·d_x·Σq_w·q_x (+ m_w·s_x for the formats with a minimum), blocks alternating
 // between two accumulators (two FMA chains in flight). One row at a time streams the weights best
 // (measured: 2, 4 and 8 interleaved rows were slower on Zen for matrices larger than the caches).
@@ -71,6 +75,7 @@ AVX2 __attribute__((always_inline)) static inline float dot_row(int type, const 
     int b = 0;
     for (; b + 1 < nb; b += 2) {
         const uint8_t *p0 = w + b * bb, *p1 = p0 + bb;
+        _mm_prefetch((const char *)(p0 + PREFETCH), _MM_HINT_T0);
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(p0) * x[b].d), block_sum(type, p0, _mm256_loadu_si256((const __m256i *)x[b].q)), acc0);
         acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(p1) * x[b + 1].d), block_sum(type, p1, _mm256_loadu_si256((const __m256i *)x[b + 1].q)), acc1);
         if (hasMin) mins += h2f(p0 + 2) * x[b].s + h2f(p1 + 2) * x[b + 1].s;
@@ -122,6 +127,40 @@ AVX2 static float dot_float_like(int type, const uint8_t *w, int cols, const flo
         acc = fma_block(buf, x + c0, n, acc, &tail);
     }
     return hsum8(acc) + tail;
+}
+
+// quant_q8_row with the same rounding (round to nearest even) and the same scale: identical blocks.
+AVX2 void quant_q8_row_avx2(const float *x, int n, quant_q8 *out) {
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    for (int b = 0; b < n / 32; b++) {
+        const float *v = x + 32 * b;
+        __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8), v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signBit, v0), _mm256_andnot_ps(signBit, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(signBit, v2), _mm256_andnot_ps(signBit, v3)));
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        const float d = amax / 127.0f, id = amax != 0 ? 127.0f / amax : 0.0f;
+        const __m256 mul = _mm256_set1_ps(id);
+#define MODE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), MODE));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), MODE));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), MODE));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), MODE));
+        const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+        __m128i s4 = _mm_add_epi32(_mm256_extracti128_si256(sum, 1), _mm256_castsi256_si128(sum));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+        // int32 → int8 in order: packs interleave 128-bit lanes, the permute restores the order.
+        i0 = _mm256_packs_epi32(i0, i1);
+        i2 = _mm256_packs_epi32(i2, i3);
+        i0 = _mm256_packs_epi16(i0, i2);
+        i0 = _mm256_permutevar8x32_epi32(i0, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)out[b].q, i0);
+        out[b].d = d;
+        out[b].s = d * (float)_mm_cvtsi128_si32(s4);
+    }
 }
 
 AVX2 void quant_matvec_avx2(int type, const void *w, size_t rowBytes, int cols, int r0, int count,

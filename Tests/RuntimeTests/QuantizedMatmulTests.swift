@@ -103,6 +103,24 @@ final class QuantizedMatmulTests: XCTestCase {
         }
     }
 
+    /// The AVX2 activation quantizer gives the portable one's blocks exactly (ties rounded to even), and
+    /// each value is within half a step of the activation.
+    func testActivationQuantizationIsExactAcrossKernels() {
+        var x = RandomGenerator(seed: 8, stream: 1).normal([256]).scalars
+        for j in 64..<96 { x[j] = 0 }  // an all-zero block (scale 0)
+        let fast = QuantizedKernels.activationBlocks(x)
+        QuantizedKernels.forcePortable(true)
+        let slow = QuantizedKernels.activationBlocks(x)
+        QuantizedKernels.forcePortable(false)
+        for (b, (f, s)) in zip(fast, slow).enumerated() {
+            XCTAssertEqual(f.q, s.q, "block \(b)")
+            XCTAssertEqual(f.d, s.d)
+            XCTAssertEqual(f.s, s.s)
+            for j in 0..<32 { XCTAssertLessThanOrEqual(Swift.abs(Float(s.q[j]) * s.d - x[32 * b + j]), s.d / 2 * 1.0001 + 1e-9) }
+            XCTAssertEqual(s.s, s.d * Float(s.q.reduce(0) { $0 + Int($1) }), accuracy: 1e-5)
+        }
+    }
+
     func testMatrixVectorIndependentOfThreadCount() {
         let q = Self.randomMatrix(.q4_1, rows: 1000, cols: 576, seed: 9)
         let x = RandomGenerator(seed: 9, stream: 2).normal([1, 576])

@@ -16,6 +16,18 @@ public enum QuantizedKernels {
     public static var name: String { String(cString: quant_kernel_name()) }
     /// Forces the portable C kernels (tests compare the two).
     public static func forcePortable(_ on: Bool) { quant_force_portable(on ? 1 : 0) }
+
+    /// The 8-bit blocks decoding multiplies for activations `x` (a multiple of 32 values): scale d,
+    /// d·Σq and the 32 values of each block.
+    static func activationBlocks(_ x: [Float]) -> [(d: Float, s: Float, q: [Int8])] {
+        var blocks = [quant_q8](repeating: quant_q8(), count: x.count / 32)
+        quant_q8_row(x, Int32(x.count), &blocks)
+        return blocks.map { b in
+            var b = b
+            let q = withUnsafeBytes(of: &b.q) { Array($0.bindMemory(to: Int8.self)) }
+            return (b.d, b.s, q)
+        }
+    }
 }
 
 private let tileRows = 256
