@@ -52,7 +52,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Tokens per forward pass when reading long inputs.")
     var chunk = 512
 
-    @Flag(help: "Expand a GGUF file's quantized weights to float32 at load (default: keep them in their block formats; decoding then multiplies the blocks with 8-bit activations as llama.cpp does, about 3x faster and 5x less memory).")
+    @Flag(help: "Expand a GGUF file's quantized weights to float32 at load (default: keep them in their block formats; decoding then multiplies the blocks with 8-bit activations as llama.cpp does, about 3x faster at decoding, a quarter of the memory).")
     var dequantize = false
 
     func validate() throws {
