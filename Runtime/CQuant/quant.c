@@ -45,7 +45,8 @@ static int has_avx2(void) {
 }
 
 int quant_uses_q8(int type) {
-    return type == QUANT_Q4_0 || type == QUANT_Q4_1 || type == QUANT_Q5_0 || type == QUANT_Q5_1 || type == QUANT_Q8_0;
+    return type == QUANT_Q4_0 || type == QUANT_Q4_1 || type == QUANT_Q5_0 || type == QUANT_Q5_1 || type == QUANT_Q8_0
+        || type == QUANT_Q4_K || type == QUANT_Q5_K || type == QUANT_Q6_K;
 }
 
 void quant_q8_row(const float *x, int n, quant_q8 *out) {
@@ -69,6 +70,59 @@ void quant_q8_row(const float *x, int n, quant_q8 *out) {
 }
 
 // MARK: portable dot products of one row
+
+// The 6-bit scale and min of sub-block j of a Q4_K/Q5_K block's 12 scale bytes.
+static inline void scale_min_k4(int j, const uint8_t *q, float *d, float *m) {
+    if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; return; }
+    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+}
+
+// Group g (0..7) of a K-quant block: its 32 integer values (Q4_K/Q5_K: 0..31; Q6_K: -32..31) and the
+// integer scale of each value (Q6_K: one per 16 values; Q4_K/Q5_K: the group's 6-bit scale), and the
+// group's 6-bit min (Q4_K/Q5_K).
+void quant_k_group(int type, const uint8_t *blk, int g, int8_t *q, int *scale, int *min) {
+    if (type == QUANT_Q6_K) {
+        const int half = g / 4, k = g % 4;
+        const uint8_t *ql = blk + 64 * half, *qh = blk + 128 + 32 * half;
+        const int8_t *sc = (const int8_t *)(blk + 192 + 8 * half);
+        for (int l = 0; l < 32; l++) {
+            const int lo = k & 1 ? ql[l + 32] : ql[l];
+            const int v = (k < 2 ? lo & 0xF : lo >> 4) | (((qh[l] >> (2 * k)) & 3) << 4);
+            q[l] = (int8_t)(v - 32);
+            scale[l] = sc[2 * k + l / 16];
+        }
+        *min = 0;
+        return;
+    }
+    const int five = type == QUANT_Q5_K, pair = g / 2, hi = g % 2;
+    const uint8_t *qs = blk + (five ? 48 : 16) + 32 * pair, *qh = blk + 16;
+    float sc, m;
+    scale_min_k4(g, blk + 4, &sc, &m);
+    for (int l = 0; l < 32; l++) {
+        q[l] = (int8_t)((hi ? qs[l] >> 4 : qs[l] & 0xF) + (five && (qh[l] >> g) & 1 ? 16 : 0));
+        scale[l] = (int)sc;
+    }
+    *min = (int)m;
+}
+
+static float dot_k(int type, const uint8_t *w, int nb, const quant_q8 *x) {
+    const size_t bb = quant_block_bytes(type);
+    float sum = 0;
+    for (int b = 0; b < nb / 8; b++, w += bb) {
+        const float d = quant_half(load16(type == QUANT_Q6_K ? w + 208 : w));
+        const float dmin = type == QUANT_Q6_K ? 0 : quant_half(load16(w + 2));
+        for (int g = 0; g < 8; g++) {
+            const quant_q8 *y = x + 8 * b + g;
+            int8_t q[32];
+            int scale[32], min, sumi = 0;
+            quant_k_group(type, w, g, q, scale, &min);
+            for (int l = 0; l < 32; l++) sumi += scale[l] * q[l] * y->q[l];
+            sum += d * y->d * (float)sumi - dmin * (float)min * y->s;
+        }
+    }
+    return sum;
+}
 
 static float dot_legacy(int type, const uint8_t *w, int nb, const quant_q8 *x) {
     const size_t bb = quant_block_bytes(type);
@@ -111,13 +165,6 @@ static float dot_legacy(int type, const uint8_t *w, int nb, const quant_q8 *x) {
         }
     }
     return sum;
-}
-
-// The 6-bit scale and min of sub-block j of a Q4_K/Q5_K block's 12 scale bytes.
-static inline void scale_min_k4(int j, const uint8_t *q, float *d, float *m) {
-    if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; return; }
-    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
 }
 
 void quant_expand_k(int type, const uint8_t *blk, float *y) {
@@ -180,6 +227,7 @@ static float dot_float_like(int type, const uint8_t *w, int cols, const float *x
 }
 
 float quant_dot_reference(int type, const void *wrow, int cols, const quant_q8 *xq, const float *xf) {
+    if (type == QUANT_Q4_K || type == QUANT_Q5_K || type == QUANT_Q6_K) return dot_k(type, wrow, cols / 32, xq);
     return quant_uses_q8(type) ? dot_legacy(type, wrow, cols / 32, xq) : dot_float_like(type, wrow, cols, xf);
 }
 

@@ -88,8 +88,73 @@ AVX2 __attribute__((always_inline)) static inline float dot_row(int type, const 
     return hsum8(_mm256_add_ps(acc0, acc1)) + mins;
 }
 
+// The 6-bit scales and mins of a Q4_K/Q5_K block's 8 groups.
+static inline void scales_mins_k4(const uint8_t *q, int *sc, int *m) {
+    for (int j = 0; j < 4; j++) { sc[j] = q[j] & 63; m[j] = q[j + 4] & 63; }
+    for (int j = 4; j < 8; j++) {
+        sc[j] = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        m[j] = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+// A K-quant row against 32-value activation blocks: each group of 32 weights is an integer block
+// product times its scale (as the legacy formats), Q4_K/Q5_K with their per-group minimum, Q6_K with a
+// scale per 16 values applied by madd. (ggml multiplies K-quants against one 8-bit scale per 256
+// activations, Q8_K; per-32 activation scales are the finer quantization, and reuse the legacy blocks.)
+AVX2 __attribute__((always_inline)) static inline float dot_k(int type, const uint8_t *w, int nb, const quant_q8 *x) {
+    const size_t bb = quant_block_bytes(type);
+    const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1), three = _mm256_set1_epi8(3);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float mins = 0;
+    for (int b = 0; b < nb / 8; b++, w += bb, x += 8) {
+        _mm_prefetch((const char *)(w + PREFETCH), _MM_HINT_T0);
+        _mm_prefetch((const char *)(w + PREFETCH + 64), _MM_HINT_T0);
+        _mm_prefetch((const char *)(w + PREFETCH + 128), _MM_HINT_T0);
+        if (type == QUANT_Q6_K) {
+            const float d = h2f(w + 208);
+            const int8_t *sc = (const int8_t *)(w + 192);
+            for (int g = 0; g < 8; g++) {
+                const int half = g / 4, k = g % 4;
+                const __m256i ql = _mm256_loadu_si256((const __m256i *)(w + 64 * half + (k & 1) * 32));
+                const __m256i qh = _mm256_loadu_si256((const __m256i *)(w + 128 + 32 * half));
+                const __m256i lo = k < 2 ? _mm256_and_si256(ql, low4) : _mm256_and_si256(_mm256_srli_epi16(ql, 4), low4);
+                const __m256i hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), three), 4);
+                const __m256i q = _mm256_or_si256(lo, hi);  // 0..63
+                const __m256i qy = _mm256_loadu_si256((const __m256i *)x[g].q);
+                const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q, qy), _mm256_maddubs_epi16(_mm256_set1_epi8(32), qy));
+                const __m256i scales = _mm256_setr_m128i(_mm_set1_epi16(sc[8 * half + 2 * k]), _mm_set1_epi16(sc[8 * half + 2 * k + 1]));
+                const __m256 v = _mm256_cvtepi32_ps(_mm256_madd_epi16(p, scales));
+                if (g & 1) acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d * x[g].d), v, acc1);
+                else acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d * x[g].d), v, acc0);
+            }
+        } else {
+            const int five = type == QUANT_Q5_K;
+            const float d = h2f(w), dmin = h2f(w + 2);
+            int sc[8], m[8];
+            scales_mins_k4(w + 4, sc, m);
+            const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
+            for (int pair = 0; pair < 4; pair++) {
+                const __m256i qs = _mm256_loadu_si256((const __m256i *)(w + (five ? 48 : 16) + 32 * pair));
+                __m256i q0 = _mm256_and_si256(qs, low4), q1 = _mm256_and_si256(_mm256_srli_epi16(qs, 4), low4);
+                if (five) {
+                    q0 = _mm256_or_si256(q0, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * pair), one), 4));
+                    q1 = _mm256_or_si256(q1, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * pair + 1), one), 4));
+                }
+                const int g = 2 * pair;
+                acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[g] * x[g].d), sum_us8(q0, _mm256_loadu_si256((const __m256i *)x[g].q)), acc0);
+                acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[g + 1] * x[g + 1].d), sum_us8(q1, _mm256_loadu_si256((const __m256i *)x[g + 1].q)), acc1);
+                mins += dmin * (m[g] * x[g].s + m[g + 1] * x[g + 1].s);
+            }
+        }
+    }
+    return hsum8(_mm256_add_ps(acc0, acc1)) - mins;
+}
+
 AVX2 static void matvec_q8(int type, const uint8_t *w, size_t rowBytes, int nb, int count, const quant_q8 *x, float *y) {
     switch (type) {  // literal types: one specialized loop per format
+    case QUANT_Q4_K: for (int r = 0; r < count; r++) y[r] = dot_k(QUANT_Q4_K, w + (size_t)r * rowBytes, nb, x); break;
+    case QUANT_Q5_K: for (int r = 0; r < count; r++) y[r] = dot_k(QUANT_Q5_K, w + (size_t)r * rowBytes, nb, x); break;
+    case QUANT_Q6_K: for (int r = 0; r < count; r++) y[r] = dot_k(QUANT_Q6_K, w + (size_t)r * rowBytes, nb, x); break;
     case QUANT_Q4_0: for (int r = 0; r < count; r++) y[r] = dot_row(QUANT_Q4_0, w + (size_t)r * rowBytes, nb, x); break;
     case QUANT_Q4_1: for (int r = 0; r < count; r++) y[r] = dot_row(QUANT_Q4_1, w + (size_t)r * rowBytes, nb, x); break;
     case QUANT_Q5_0: for (int r = 0; r < count; r++) y[r] = dot_row(QUANT_Q5_0, w + (size_t)r * rowBytes, nb, x); break;

@@ -75,7 +75,7 @@ final class QuantizedMatmulTests: XCTestCase {
                     var exact = 0.0
                     for j in 0..<cols { exact += Double(w.data[r * cols + j]) * Double(xs[j]) }
                     let err = Swift.abs(Double(y.data[r]) - exact)
-                    let usesQ8 = [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0].contains(type)
+                    let usesQ8 = ![GGMLType.f16, .bf16].contains(type)
                     XCTAssertLessThanOrEqual(err, bound(w, xs, row: r, q8: usesQ8),
                                              "\(type) \(portable ? "portable" : QuantizedKernels.name) row \(r)")
                 }
@@ -158,6 +158,27 @@ final class QuantizedMatmulTests: XCTestCase {
         XCTAssertEqual(state.map(\.0), ["weight"])
         XCTAssertNil(layer.quantized, "listing the state expands the weight")
         XCTAssertEqual(state[0].1.scalars, q.dequantized().scalars)
+    }
+
+    /// LoRA over a frozen quantized base: adding and listing adapters leaves the base quantized, and the
+    /// adapter's gradients equal those over the same base in float32.
+    func testLoRAOverQuantizedBase() {
+        let q = Self.randomMatrix(.q4_1, rows: 48, cols: 64, seed: 21)
+        final class Net: Module { let proj: Linear; init(_ l: Linear) { proj = l; super.init() } }
+        let quant = Net(Linear(quantized: q, bias: nil)), dense = Net(Linear(weight: q.dequantized(), bias: nil))
+        let config = LoRAConfig(rank: 4, alpha: 8, dropout: 0, targets: ["proj"])
+        quant.addLoRA(config, generator: RandomGenerator(seed: 1, stream: 1))
+        dense.addLoRA(config, generator: RandomGenerator(seed: 1, stream: 1))
+        XCTAssertNotNil(quant.proj.quantized, "addLoRA expanded the frozen base")
+        XCTAssertEqual(quant.loraState().map(\.0), dense.loraState().map(\.0))
+        XCTAssertNotNil(quant.proj.quantized, "loraState expanded the frozen base")
+        for net in [quant, dense] { net.proj.lora!.b.assign(RandomGenerator(seed: 2, stream: 2).normal(net.proj.lora!.b.shape, std: 0.1)) }
+        let x = RandomGenerator(seed: 3, stream: 3).normal([5, 64])
+        for net in [quant, dense] { withGrad { square(net.proj(x)).sum().backward() } }
+        for ((name, a), (_, b)) in zip(quant.loraState(), dense.loraState()) {
+            for i in 0..<a.count { XCTAssertEqual(a.grad!.data[i], b.grad!.data[i], accuracy: 1e-3 * max(1, Swift.abs(b.grad!.data[i])), name) }
+        }
+        XCTAssertNotNil(quant.proj.quantized)
     }
 
     func testReorderedRowsMatchUnpermute() {

@@ -1,12 +1,12 @@
 // quant: products of GGUF block-quantized weights with float activations, as ggml computes them.
 //
 // A weight row stays in its ggml block format (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 of 32 values per block;
-// Q4_K, Q5_K, Q6_K of 256; F16, BF16, F32). For the legacy 32-value formats the activation row is
-// quantized per block to 8 bits (quant_q8: a float scale d, the block's sum d·Σq, 32 int8 values), as
-// ggml's Q8_0 / Q8_1 do, and each block's product is an integer dot product times the two scales.
-// K-quant, F16, BF16 and F32 rows are expanded 32 values at a time and multiplied with the float
-// activations (no activation quantization).
-//
+// Q4_K, Q5_K, Q6_K of 256; F16, BF16, F32). For the quantized formats the activation row is quantized
+// per block of 32 to 8 bits (quant_q8: a float scale d, the block's sum d·Σq, 32 int8 values), as
+// ggml's Q8_0 / Q8_1 do, and each group of 32 weights contributes an integer dot product times its
+// scales (a K-quant group's 6- or 8-bit sub-scale included; ggml uses one activation scale per 256
+// values for K-quants, Q8_K, where these use one per 32). F16, BF16 and F32 rows are multiplied with
+// the float activations.
 // Every kernel has a portable C version and, where the CPU has AVX2 and FMA, a vector version chosen
 // at run time (quant_kernel_name says which): a binary built without -march flags runs the fastest path
 // of the CPU it runs on. Both versions sum a row in the same block order; the vector version's float
@@ -34,7 +34,7 @@ typedef struct {
     int8_t q[32];
 } quant_q8;
 
-// Whether `type` is multiplied through quantized activations (the 32-value legacy formats).
+// Whether `type` is multiplied through quantized activations (every block format; not F16/BF16/F32).
 int quant_uses_q8(int type);
 
 // Quantizes n floats (n a multiple of 32) into n/32 blocks (round to nearest, ties to even).

@@ -88,7 +88,7 @@ extension Module {
 
     /// The adapters' tensors under their dotted names.
     public func loraState() -> [(String, Tensor)] {
-        namedParameters().filter { $0.0.hasSuffix(".lora_A.weight") || $0.0.hasSuffix(".lora_B.weight") }
+        namedParameters(materializing: false).filter { $0.0.hasSuffix(".lora_A.weight") || $0.0.hasSuffix(".lora_B.weight") }
     }
 
     /// Writes the adapters alone, in PEFT's layout: adapter_model.safetensors (names prefixed

@@ -98,9 +98,13 @@ open class Module {
     }
 
     /// Parameters (state minus buffers) with dotted names.
-    public func namedParameters() -> [(String, Tensor)] {
+    public func namedParameters() -> [(String, Tensor)] { namedParameters(materializing: true) }
+
+    /// Parameters; with `materializing` false, weights still held quantized are left out (they are
+    /// frozen by nature: nothing to freeze, no adapter among them).
+    func namedParameters(materializing: Bool) -> [(String, Tensor)] {
         namedModules().flatMap { path, module in
-            module.materializeState()
+            if materializing { module.materializeState() }
             return module.ownEntries().tensors
                 .filter { !module.bufferNames.contains($0.0) }
                 .map { (path.isEmpty ? $0.0 : "\(path).\($0.0)", $0.1) }
@@ -125,8 +129,9 @@ open class Module {
 
     /// Freezes (requiresGrad = false) the parameters whose dotted name satisfies `predicate`
     /// (all of them by default); `unfreeze` is the reverse.
+    /// Weights held quantized stay so (they never require grad).
     public func freeze(where predicate: (String) -> Bool = { _ in true }) {
-        for (name, p) in namedParameters() where predicate(name) { p.requiresGrad = false }
+        for (name, p) in namedParameters(materializing: false) where predicate(name) { p.requiresGrad = false }
     }
 
     public func unfreeze(where predicate: (String) -> Bool = { _ in true }) {
