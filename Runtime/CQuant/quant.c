@@ -212,6 +212,54 @@ void quant_expand_plain(int type, const uint8_t *w, int c0, int n, float *y) {
     }
 }
 
+// One 32-value legacy block as floats, in GGUFQuant.swift's operation order (q·d + m: a product, then a sum).
+static void expand_legacy(int type, const uint8_t *blk, float *y) {
+    const float d = quant_half(load16(blk));
+    switch (type) {
+    case QUANT_Q4_0:
+        for (int j = 0; j < 16; j++) { y[j] = (float)((blk[2 + j] & 0xF) - 8) * d; y[j + 16] = (float)((blk[2 + j] >> 4) - 8) * d; }
+        break;
+    case QUANT_Q4_1: {
+        const float m = quant_half(load16(blk + 2));
+        for (int j = 0; j < 16; j++) { y[j] = (float)(blk[4 + j] & 0xF) * d + m; y[j + 16] = (float)(blk[4 + j] >> 4) * d + m; }
+        break;
+    }
+    case QUANT_Q5_0: case QUANT_Q5_1: {
+        const int hasMin = type == QUANT_Q5_1, off = hasMin ? 4 : 2;
+        const float m = hasMin ? quant_half(load16(blk + 2)) : 0;
+        const uint32_t qh = load32(blk + off);
+        for (int j = 0; j < 16; j++) {
+            const int h0 = ((qh >> j) << 4) & 0x10, h1 = (qh >> (j + 12)) & 0x10;
+            const int x0 = (blk[off + 4 + j] & 0xF) | h0, x1 = (blk[off + 4 + j] >> 4) | h1;
+            if (hasMin) { y[j] = (float)x0 * d + m; y[j + 16] = (float)x1 * d + m; }
+            else { y[j] = (float)(x0 - 16) * d; y[j + 16] = (float)(x1 - 16) * d; }
+        }
+        break;
+    }
+    default:  // Q8_0
+        for (int j = 0; j < 32; j++) y[j] = (float)(int8_t)blk[2 + j] * d;
+    }
+}
+
+void quant_expand_rows_portable(int type, const uint8_t *w, size_t rowBytes, int cols, int r0, int count, float *dst) {
+    for (int r = 0; r < count; r++) {
+        const uint8_t *row = w + (size_t)(r0 + r) * rowBytes;
+        float *y = dst + (size_t)r * cols;
+        if (type == QUANT_F32 || type == QUANT_F16 || type == QUANT_BF16) quant_expand_plain(type, row, 0, cols, y);
+        else if (type == QUANT_Q4_K || type == QUANT_Q5_K || type == QUANT_Q6_K)
+            for (int b = 0; b < cols / 256; b++) quant_expand_k(type, row + (size_t)b * quant_block_bytes(type), y + 256 * b);
+        else
+            for (int b = 0; b < cols / 32; b++) expand_legacy(type, row + (size_t)b * quant_block_bytes(type), y + 32 * b);
+    }
+}
+
+void quant_expand_rows(int type, const void *w, size_t rowBytes, int cols, int r0, int count, float *dst) {
+#if defined(__x86_64__)
+    if (!forcePortable && has_avx2()) { quant_expand_rows_avx2(type, w, rowBytes, cols, r0, count, dst); return; }
+#endif
+    quant_expand_rows_portable(type, w, rowBytes, cols, r0, count, dst);
+}
+
 static float dot_float_like(int type, const uint8_t *w, int cols, const float *x) {
     float buf[256], sum = 0;
     const int k = type == QUANT_Q4_K || type == QUANT_Q5_K || type == QUANT_Q6_K;

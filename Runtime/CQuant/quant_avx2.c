@@ -194,6 +194,68 @@ AVX2 static float dot_float_like(int type, const uint8_t *w, int cols, const flo
     return hsum8(acc) + tail;
 }
 
+// 32 bytes (unsigned, or signed when `sign`) → 4 × 8 floats.
+AVX2 static inline void bytes_to_floats(__m256i b, int sign, __m256 *f) {
+    const __m128i lo = _mm256_castsi256_si128(b), hi = _mm256_extracti128_si256(b, 1);
+    if (sign) {
+        f[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)); f[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
+        f[2] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)); f[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
+    } else {
+        f[0] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)); f[1] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)));
+        f[2] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)); f[3] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)));
+    }
+}
+
+// Legacy Q4_0/Q4_1/Q8_0 blocks and Q4_K groups vectorized (products and sums rounded separately, as
+// the portable loops, so the floats are the same bits); the other formats by the portable loops.
+AVX2 void quant_expand_rows_avx2(int type, const uint8_t *w, size_t rowBytes, int cols, int r0, int count, float *dst) {
+    if (type != QUANT_Q4_0 && type != QUANT_Q4_1 && type != QUANT_Q8_0 && type != QUANT_Q4_K) {
+        quant_expand_rows_portable(type, w, rowBytes, cols, r0, count, dst);
+        return;
+    }
+    const size_t bb = quant_block_bytes(type);
+    for (int r = 0; r < count; r++) {
+        const uint8_t *row = w + (size_t)(r0 + r) * rowBytes;
+        float *y = dst + (size_t)r * cols;
+        __m256 f[4];
+        if (type == QUANT_Q4_K) {
+            for (int b = 0; b < cols / 256; b++) {
+                const uint8_t *blk = row + b * bb;
+                const float d = h2f(blk), dmin = h2f(blk + 2);
+                int sc[8], m[8];
+                scales_mins_k4(blk + 4, sc, m);
+                for (int pair = 0; pair < 4; pair++) {
+                    const __m256i qs = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * pair));
+                    for (int hi = 0; hi < 2; hi++) {
+                        const int g = 2 * pair + hi;
+                        const __m256i q = hi ? _mm256_and_si256(_mm256_srli_epi16(qs, 4), _mm256_set1_epi8(0x0F))
+                                             : _mm256_and_si256(qs, _mm256_set1_epi8(0x0F));
+                        const __m256 dv = _mm256_set1_ps(d * (float)sc[g]), mv = _mm256_set1_ps(dmin * (float)m[g]);
+                        bytes_to_floats(q, 0, f);
+                        for (int k = 0; k < 4; k++) _mm256_storeu_ps(y + 256 * b + 32 * g + 8 * k, _mm256_sub_ps(_mm256_mul_ps(dv, f[k]), mv));
+                    }
+                }
+            }
+            continue;
+        }
+        for (int b = 0; b < cols / 32; b++) {
+            const uint8_t *blk = row + b * bb;
+            const __m256 d = _mm256_set1_ps(h2f(blk));
+            if (type == QUANT_Q8_0) {
+                bytes_to_floats(_mm256_loadu_si256((const __m256i *)(blk + 2)), 1, f);
+                for (int k = 0; k < 4; k++) _mm256_storeu_ps(y + 32 * b + 8 * k, _mm256_mul_ps(f[k], d));
+            } else if (type == QUANT_Q4_0) {
+                bytes_to_floats(_mm256_sub_epi8(nibbles32(blk + 2), _mm256_set1_epi8(8)), 1, f);
+                for (int k = 0; k < 4; k++) _mm256_storeu_ps(y + 32 * b + 8 * k, _mm256_mul_ps(f[k], d));
+            } else {
+                const __m256 m = _mm256_set1_ps(h2f(blk + 2));
+                bytes_to_floats(nibbles32(blk + 4), 0, f);
+                for (int k = 0; k < 4; k++) _mm256_storeu_ps(y + 32 * b + 8 * k, _mm256_add_ps(_mm256_mul_ps(f[k], d), m));
+            }
+        }
+    }
+}
+
 // quant_q8_row with the same rounding (round to nearest even) and the same scale: identical blocks.
 AVX2 void quant_q8_row_avx2(const float *x, int n, quant_q8 *out) {
     const __m256 signBit = _mm256_set1_ps(-0.0f);

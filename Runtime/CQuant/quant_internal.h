@@ -23,6 +23,8 @@ static inline size_t quant_block_bytes(int type) {
 void quant_expand_k(int type, const uint8_t *blk, float *y);
 // Values [c0, c0 + n) of an F32, F16 or BF16 row as floats.
 void quant_expand_plain(int type, const uint8_t *w, int c0, int n, float *y);
+void quant_expand_rows_portable(int type, const uint8_t *w, size_t rowBytes, int cols, int r0, int count, float *dst);
+void quant_expand_rows_avx2(int type, const uint8_t *w, size_t rowBytes, int cols, int r0, int count, float *dst);
 void quant_q8_row_avx2(const float *x, int n, quant_q8 *out);
 void quant_matvec_avx2(int type, const void *w, size_t rowBytes, int cols, int r0, int count,
                        const quant_q8 *xq, const float *xf, float *y);

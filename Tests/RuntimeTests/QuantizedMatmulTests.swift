@@ -83,6 +83,21 @@ final class QuantizedMatmulTests: XCTestCase {
         }
     }
 
+    /// Expanding rows (prefill's tiles, embedding lookups) gives GGUFQuant.swift's dequantization bit for
+    /// bit, on both kernels.
+    func testRowExpansionEqualsDequantize() {
+        for type in Self.formats {
+            let q = Self.randomMatrix(type, rows: 6, cols: 512, seed: 40 + UInt64(type.rawValue))
+            let ref = Tensor(uninitializedShape: [6, 512])
+            dequantize(UnsafeRawBufferPointer(start: q.base, count: q.byteCount), type: type, count: 6 * 512, into: ref.data)
+            for portable in [false, true] {
+                QuantizedKernels.forcePortable(portable)
+                defer { QuantizedKernels.forcePortable(false) }
+                XCTAssertEqual(q.dequantized().scalars.map(\.bitPattern), ref.scalars.map(\.bitPattern), "\(type) portable: \(portable)")
+            }
+        }
+    }
+
     func testVectorAndPortableKernelsAgree() throws {
         try XCTSkipIf(QuantizedKernels.name == "portable", "this CPU has no AVX2: only the portable kernels run")
         let cols = 1024

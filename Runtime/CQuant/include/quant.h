@@ -46,6 +46,10 @@ void quant_q8_row(const float *x, int n, quant_q8 *out);
 void quant_matvec(int type, const void *w, size_t rowBytes, int cols, int r0, int count,
                   const quant_q8 *xq, const float *xf, float *y);
 
+// Rows r0 ..< r0 + count as floats into dst (count × cols), exactly as ggml's dequantize_row_* (and
+// GGUFQuant.swift) compute them: the same operations in the same order, bit for bit, on both kernels.
+void quant_expand_rows(int type, const void *w, size_t rowBytes, int cols, int r0, int count, float *dst);
+
 // The dot product of one weight row with one activation row, by the plain C loops only (for tests).
 float quant_dot_reference(int type, const void *wrow, int cols, const quant_q8 *xq, const float *xf);
 

@@ -58,9 +58,10 @@ public final class QuantizedMatrix: @unchecked Sendable {
     public var shape: [Int] { [rows, cols] }
     public var byteCount: Int { rows * rowBytes }
 
-    /// Rows [r0, r0 + n) as Float32, exactly as ggml dequantizes them, into `dst` ([n, cols]).
+    /// Rows [r0, r0 + n) as Float32, exactly as ggml dequantizes them (the CQuant expansion: the bits of
+    /// GGUFQuant.swift's `dequantize`, vectorized), into `dst` ([n, cols]).
     func dequantizeRows(_ r0: Int, _ n: Int, into dst: UnsafeMutablePointer<Float>) {
-        dequantize(UnsafeRawBufferPointer(start: base + r0 * rowBytes, count: n * rowBytes), type: type, count: n * cols, into: dst)
+        quant_expand_rows(Int32(type.rawValue), base, rowBytes, Int32(cols), Int32(r0), Int32(n), dst)
     }
 
     /// The whole matrix as Float32 [rows, cols].
