@@ -62,7 +62,8 @@ public enum LSModelFiles {
         var c = config
         if let base { c.baseModel = base }
         let loaded: ModelRegistry.Loaded
-        do { loaded = try ModelRegistry.load(path: c.baseModel) } catch {
+        // A GGUF base stays quantized: prediction multiplies its blocks (tiles expanded per pass).
+        do { loaded = try ModelRegistry.load(path: c.baseModel, options: BackboneOptions(keepQuantized: true)) } catch {
             throw LSLlamaError("the base model of \(directory) (\(c.baseModel)): \(error) — give --base PATH if it moved")
         }
         try check(c, loaded.backbone.descriptor)

@@ -63,7 +63,8 @@ public enum PTECModelFiles {
         var c = try readConfig(directory)
         if let base { c.baseModel = base }
         let loaded: ModelRegistry.Loaded
-        do { loaded = try ModelRegistry.load(path: c.baseModel) } catch {
+        // A GGUF base stays quantized: prediction multiplies its blocks (tiles expanded per pass).
+        do { loaded = try ModelRegistry.load(path: c.baseModel, options: BackboneOptions(keepQuantized: true)) } catch {
             throw PTECError("the base model of \(directory) (\(c.baseModel)): \(error) — give --base PATH if it moved")
         }
         let width = loaded.backbone.descriptor.hiddenSize
