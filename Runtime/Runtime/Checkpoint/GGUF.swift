@@ -6,6 +6,8 @@
 // then, at the next multiple of `general.alignment` (default 32), the tensor data. Strings are a
 // u64 length and bytes. ne[0] is the fastest-moving axis, so the row-major shape is ne reversed.
 
+import CQuant
+
 public indirect enum GGUFValue: Sendable {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
     case float32(Float), bool(Bool), string([UInt8]), array([GGUFValue])
@@ -147,11 +149,12 @@ public final class GGUFFile: @unchecked Sendable {
         }
         let out = Tensor(uninitializedShape: info.shape)
         let base = file.bytes.baseAddress! + info.fileOffset, dst = out.data  // invariant: a GGUF file is never empty
-        let blocks = info.count / info.type.blockSize, bs = info.type.blockSize, bb = info.type.blockBytes
-        // Blocks are independent: dequantize chunks of them on all threads.
-        parallelFor(blocks, grain: 4096) { r in
-            let src = UnsafeRawBufferPointer(start: base + r.lowerBound * bb, count: r.count * bb)
-            dequantize(src, type: info.type, count: r.count * bs, into: dst + r.lowerBound * bs)
+        // Rows (ne[0] values, whole blocks) are independent: expand chunks of them on all threads, by the
+        // CQuant expansion (GGUFQuant.swift's `dequantize`, bit for bit, vectorized).
+        let cols = info.shape.last!, rows = info.count / cols, rowBytes = cols / info.type.blockSize * info.type.blockBytes
+        parallelFor(rows, grain: max(1, 4096 * 32 / cols)) { r in
+            quant_expand_rows(Int32(info.type.rawValue), base, rowBytes, Int32(cols), Int32(r.lowerBound), Int32(r.count),
+                              dst + r.lowerBound * cols)
         }
         return out
     }

@@ -69,7 +69,8 @@ public enum GGMLType: UInt32, Sendable, CustomStringConvertible {
     return (Float(d), Float(m))
 }
 
-/// Dequantizes `count` values of `type` from `src` into `dst`.
+/// Dequantizes `count` values of `type` from `src` into `dst`: the plain reference that the CQuant
+/// expansion (which GGUFFile and QuantizedMatrix use) is tested against bit for bit.
 func dequantize(_ src: UnsafeRawBufferPointer, type: GGMLType, count: Int, into dst: UnsafeMutablePointer<Float>) {
     let base = src.baseAddress!  // invariant: callers pass a slice of the mapped file (a non-nil start)
     let blocks = count / type.blockSize
