@@ -21,10 +21,13 @@ static int started;                      // worker threads created (guarded by b
 static pool_task jobTask;
 static void *jobContext;
 static int jobWorkers;
+// The generation current when each worker was created: a worker added while the pool grows must not
+// take the job being published (or an earlier one) for a new one.
+static uint_fast64_t startGeneration[MAX_WORKERS];
 
 static void *worker_main(void *arg) {
     const int index = (int)(intptr_t)arg;
-    uint_fast64_t seen = 0;
+    uint_fast64_t seen = startGeneration[index];
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&generation, memory_order_acquire) == seen && spins < SPIN_ROUNDS) { PAUSE(); spins++; }
@@ -44,11 +47,27 @@ static void *worker_main(void *arg) {
     return 0;
 }
 
+// After fork() only the forking thread exists in the child: start the pool afresh there.
+static void after_fork_child(void) {
+    started = 0;
+    atomic_store(&sleepers, 0);
+    atomic_flag_clear(&busy);
+    pthread_mutex_init(&lock, 0);
+    pthread_cond_init(&wake, 0);
+}
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static void install_fork_handler(void) { pthread_atfork(0, 0, after_fork_child); }
+
 int pool_run(int workers, pool_task task, void *context) {
-    if (workers > MAX_WORKERS) workers = MAX_WORKERS;
-    if (workers <= 1) { task(context, 0); return 1; }
+    const int requested = workers;
+    if (workers <= 1) { for (int t = 0; t < requested; t++) task(context, t); return 1; }
     if (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire)) return 0;
+    pthread_once(&once, install_fork_handler);
+    if (workers > MAX_WORKERS) workers = MAX_WORKERS;
     while (started < workers - 1) {
+        // pthread_create orders this write before the new thread starts.
+        startGeneration[started + 1] = atomic_load_explicit(&generation, memory_order_relaxed);
         pthread_t t;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -73,6 +92,8 @@ int pool_run(int workers, pool_task task, void *context) {
         pthread_mutex_unlock(&lock);
     }
     task(context, 0);
+    // Indices no worker could take (more than MAX_WORKERS, or a thread that could not be created) run here.
+    for (int t = workers; t < requested; t++) task(context, t);
     while (atomic_load_explicit(&remaining, memory_order_acquire) > 0) PAUSE();
     atomic_flag_clear_explicit(&busy, memory_order_release);
     return 1;

@@ -30,4 +30,23 @@ final class ThreadsTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Threads.physicalCores(), 1)
         XCTAssertLessThanOrEqual(Threads.physicalCores(), ProcessInfo.processInfo.activeProcessorCount)
     }
+
+    /// parallelFor on the spinning pool (CPool) while it grows from 2 to 8 threads and its workers go to
+    /// sleep in between: every item runs exactly once (a worker added mid-way once ran a chunk twice).
+    func testPoolRunsEveryItemOnceWhileGrowing() {
+        let saved = Threads.count
+        defer { Threads.set(saved) }
+        for rep in 0..<300 {
+            let n = rep < 3 ? 2 : 2 + rep % 7
+            Threads.set(n)
+            if rep % 50 == 0 { usleep(3000) }
+            var hits = [Int](repeating: 0, count: 64)
+            hits.withUnsafeMutableBufferPointer { h in
+                let p = h.baseAddress!
+                parallelFor(n * 5, grain: 1) { r in for i in r { p[i] += 1 } }
+            }
+            XCTAssertEqual(Array(hits.prefix(n * 5)), [Int](repeating: 1, count: n * 5), "rep \(rep), \(n) threads")
+            XCTAssertEqual(hits.dropFirst(n * 5).reduce(0, +), 0)
+        }
+    }
 }
