@@ -18,13 +18,7 @@ public final class Linear: Module, UnaryLayer {
 
     /// The weight [out, in] as Float32.
     public var weight: Tensor {
-        get {
-            if let dense { return dense }
-            let w = quantized!.dequantized()  // invariant: one of dense and quantized is set
-            dense = w
-            quantized = nil
-            return w
-        }
+        get { expandOnce(&dense, &quantized) }
         set {
             dense = newValue
             quantized = nil
@@ -93,13 +87,7 @@ public final class Embedding: Module {
 
     /// The table [count, dim] as Float32.
     public var weight: Tensor {
-        get {
-            if let dense { return dense }
-            let w = quantized!.dequantized()  // invariant: one of dense and quantized is set
-            dense = w
-            quantized = nil
-            return w
-        }
+        get { expandOnce(&dense, &quantized) }
         set {
             dense = newValue
             quantized = nil
@@ -145,4 +133,14 @@ public final class Embedding: Module {
         precondition(Tensor.elementCount(s) == ids.count, "Embedding: \(ids.count) ids for shape \(s)")
         return rows(ids).reshaped(s + [dim])
     }
+}
+
+/// The float32 weight of a layer that holds either it or its quantized blocks: the blocks are expanded
+/// the first time and dropped, so the layer is a float layer from then on.
+func expandOnce(_ dense: inout Tensor?, _ quantized: inout QuantizedMatrix?) -> Tensor {
+    if let dense { return dense }
+    let w = quantized!.dequantized()  // invariant: a layer holds one of the two
+    dense = w
+    quantized = nil
+    return w
 }
