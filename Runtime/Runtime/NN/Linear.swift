@@ -57,19 +57,11 @@ public final class Linear: Module, UnaryLayer {
     public var outFeatures: Int { quantized?.rows ?? weight.shape[0] }
 
     /// Rows `rows` of the weight as Float32 [rows.count, in] (label-word logits).
-    public func weightRows(_ rows: [Int]) -> Tensor {
-        if let quantized, Parameters.resolver == nil { return quantized.gatherRows(rows) }
-        return resolvedRows(weight, rows)
-    }
+    public func weightRows(_ rows: [Int]) -> Tensor { rowsOf(quantized, weight, rows) }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == inFeatures, "Linear: input \(x.shape) for \(inFeatures) input features")
-        var y: Tensor
-        if let quantized, Parameters.resolver == nil {
-            y = quantizedLinear(x, quantized)
-        } else {
-            y = matmul(x, resolved(weight), transposeB: true)
-        }
+        var y = productWithTransposed(x, quantized, weight)
         if let bias { y = y + resolved(bias) }
         if let lora { y = y + lora(x) }
         return y
@@ -116,16 +108,10 @@ public final class Embedding: Module {
     public var dim: Int { quantized?.cols ?? weight.shape[1] }
 
     /// Rows `ids` as Float32 [ids.count, dim].
-    public func rows(_ ids: [Int]) -> Tensor {
-        if let quantized, Parameters.resolver == nil { return quantized.gatherRows(ids) }
-        return resolvedRows(weight, ids)
-    }
+    public func rows(_ ids: [Int]) -> Tensor { rowsOf(quantized, weight, ids) }
 
     /// h [..., dim] · tableᵀ → [..., count]: the table as a tied output projection.
-    public func project(_ h: Tensor) -> Tensor {
-        if let quantized, Parameters.resolver == nil { return quantizedLinear(h, quantized) }
-        return matmul(h, resolved(weight), transposeB: true)
-    }
+    public func project(_ h: Tensor) -> Tensor { productWithTransposed(h, quantized, weight) }
 
     /// ids (any shape given by `shape`, default 1-D) → [shape..., dim].
     public func callAsFunction(_ ids: [Int], shape: [Int]? = nil) -> Tensor {
@@ -143,4 +129,17 @@ func expandOnce(_ dense: inout Tensor?, _ quantized: inout QuantizedMatrix?) -> 
     dense = w
     quantized = nil
     return w
+}
+
+/// x · Wᵀ for a layer's weight: its quantized blocks while it has them and no resolver is in force,
+/// else the (resolved) float32 weight.
+func productWithTransposed(_ x: Tensor, _ quantized: QuantizedMatrix?, _ weight: @autoclosure () -> Tensor) -> Tensor {
+    if let quantized, Parameters.resolver == nil { return quantizedLinear(x, quantized) }
+    return matmul(x, resolved(weight()), transposeB: true)
+}
+
+/// Rows `ids` of a layer's weight as float32 (from the blocks when it has them).
+func rowsOf(_ quantized: QuantizedMatrix?, _ weight: @autoclosure () -> Tensor, _ ids: [Int]) -> Tensor {
+    if let quantized, Parameters.resolver == nil { return quantized.gatherRows(ids) }
+    return resolvedRows(weight(), ids)
 }
