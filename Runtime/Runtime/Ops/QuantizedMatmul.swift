@@ -4,8 +4,8 @@
 // One row while decoding (`RowPanels.matrixVectorRows`): the row is quantized per block of 32 to 8 bits
 // (ggml's Q8_0/Q8_1) and every weight row's product is a sum of integer block products (the CQuant C
 // module: AVX2 where the CPU has it, chosen at run time; K-quants by groups of 32 with their sub-scales;
-// half-precision rows are multiplied with the float row instead). Rows split into fixed chunks over the threads: a row's value does not depend
-// on the thread count. Everything else (prefill, batches, training): tiles of 256 weight rows are
+// half-precision rows are multiplied with the float row instead). Rows split into fixed chunks over the
+// threads: a row's value does not depend on the thread count. Everything else (prefill, batches, training): tiles of 256 weight rows are
 // expanded to Float32 and multiplied by `gemm` (the float path's arithmetic on the same values), so only
 // a tile per thread is ever expanded. The backward pass (LoRA or a prompt trained over a frozen
 // quantized base) does the same with the tiles untransposed.

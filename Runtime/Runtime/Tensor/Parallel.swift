@@ -21,16 +21,9 @@ public func parallelFor(_ count: Int, grain: Int = 1 << 15, _ body: (Range<Int>)
         var job = PoolJob(count: count, chunk: chunk, body: body)
         // The runtime's spinning workers (CPool); Dispatch when they are busy with another thread's loop.
         let ran = withUnsafeMutablePointer(to: &job) { pool_run(Int32(threads), { ctx, t in
-            let job = ctx!.assumingMemoryBound(to: PoolJob.self).pointee
-            let start = Int(t) * job.chunk, end = min(job.count, start + job.chunk)
-            if start < end { job.body(start..<end) }
+            ctx!.assumingMemoryBound(to: PoolJob.self).pointee.run(Int(t))
         }, $0) }
-        if ran == 0 {
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let start = t * chunk, end = min(count, start + chunk)
-                if start < end { body(start..<end) }
-            }
-        }
+        if ran == 0 { DispatchQueue.concurrentPerform(iterations: threads) { job.run($0) } }
     }
 }
 
@@ -38,6 +31,12 @@ public func parallelFor(_ count: Int, grain: Int = 1 << 15, _ body: (Range<Int>)
 struct PoolJob {
     let count: Int, chunk: Int
     let body: (Range<Int>) -> Void
+
+    /// Chunk `t` of the range.
+    func run(_ t: Int) {
+        let start = t * chunk, end = min(count, start + chunk)
+        if start < end { body(start..<end) }
+    }
 }
 
 /// Set while a parallelFor runs its workers: nested parallel loops then run inline (the outer loop
