@@ -14,7 +14,7 @@ COMMIT     := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX     ?= /usr/local
 BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
-PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama ptec
+PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama ptec nd-kd
 
 .PHONY: deps stamp build test test-install test-asan fuzz bench models check-e5 check-gliclass check-ls-llama demo install uninstall clean refenv
 
@@ -52,6 +52,7 @@ bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/gliclass-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/ls-llama-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/ptec-bench
+	REFPYTHON=$(PYTHON) $(BINDIR)/nd-kd-bench
 	-[ -x .refenv/bin/python ] && scripts/bench/build-llama-cpp.sh test-tokenizer-0 llama-tokenize llama-bench llama-perplexity llama-quantize >/dev/null
 	# SmolLM2 as Q4_K_M (K-quant blocks) for gguf-bench, requantized from the Q4_1 by llama.cpp's own tool.
 	-[ -x $(KQUANT_TOOL) ] && [ ! -f $(KQUANT_GGUF) ] && $(KQUANT_TOOL) --allow-requantize $(SMOLGGUF) $(KQUANT_GGUF) Q4_K_M >/dev/null 2>&1

@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "gliclass", targets: ["gliclass"]),
         .executable(name: "ls-llama", targets: ["ls-llama"]),
         .executable(name: "ptec", targets: ["ptec"]),
+        .executable(name: "nd-kd", targets: ["nd-kd"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -59,7 +60,7 @@ let package = Package(
         .target(name: "CPool", path: "Runtime/CPool"),
 
         // The numeric core: tensors, autograd, layers, models, checkpoints, tokenizers, JSON, images, plots.
-        .target(name: "Runtime", dependencies: ["CBLAS", "CImageIO", "CQuant", "CPool"], path: "Runtime/Runtime", swiftSettings: swiftSettings),
+        .target(name: "Runtime", dependencies: ["CBLAS", "CImageIO", "CQuant", "CPool", "CZlib"], path: "Runtime/Runtime", swiftSettings: swiftSettings),
         // What every program shares on the command line: options, the JSONL runner, progress, exit codes.
         .target(name: "RuntimeCLI", dependencies: ["Runtime", "CBLAS", "CBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Runtime/RuntimeCLI", swiftSettings: swiftSettings),
@@ -73,6 +74,7 @@ let package = Package(
     + program("gliclass", core: "GLiClassCore")
     + program("ls-llama", core: "LSLlamaCore")
     + program("ptec", core: "PTECCore", coreDependencies: ["CZlib"])
+    + program("nd-kd", core: "NDKDCore")
     + [
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS", "CBuildInfo"], path: "Benchmarks/BenchSupport"),
@@ -93,6 +95,8 @@ let package = Package(
         .executableTarget(name: "tokenizer-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/TokenizerBench",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "gguf-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/GGUFBench",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "nd-kd-bench", dependencies: ["NDKDCore", "Runtime", "BenchSupport"], path: "Benchmarks/NDKDBench",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "ptec-bench", dependencies: ["PTECCore", "Runtime", "BenchSupport"], path: "Benchmarks/PTECBench",
                           swiftSettings: swiftSettings),
@@ -121,6 +125,7 @@ let package = Package(
                     path: "Tests/LSLlamaTests"),
         .testTarget(name: "PTECTests", dependencies: ["RuntimeCLI", "PTECCore", "Runtime", "ToolTestSupport", "ptec"],
                     path: "Tests/PTECTests"),
+        .testTarget(name: "NDKDTests", dependencies: ["RuntimeCLI", "NDKDCore", "Runtime", "ToolTestSupport", "nd-kd"], path: "Tests/NDKDTests"),
         .testTarget(name: "LokiTests", dependencies: ["RuntimeCLI", "LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),
     ],
     swiftLanguageModes: [.v5]
