@@ -156,4 +156,24 @@ final class ConvPoolTests: XCTestCase {
         gradCheck("adaptive max 1d", [y]) { adaptivePool1d($0[0], output: 4, mode: .max) }
         gradCheck("adaptive avg 1d upsample", [y]) { adaptivePool1d($0[0], output: 9, mode: .average) }
     }
+
+    /// im2col's span copies equal the plain per-element loop for strides, paddings and dilations, and
+    /// col2im is its adjoint (⟨im2col x, c⟩ = ⟨x, col2im c⟩).
+    func testIm2colSpansMatchTheReferenceLoop() {
+        for (k, st, pad, dil, h, w) in [(3, 1, 1, 1, 7, 9), (3, 2, 1, 1, 8, 7), (1, 2, 0, 1, 5, 5), (3, 1, 2, 2, 6, 6), (5, 3, 4, 1, 4, 9), (2, 1, 0, 3, 7, 7)] {
+            let g = Conv2DGeometry(kernel: (k, k), stride: (st, st), padTop: pad, padBottom: pad, padLeft: pad, padRight: pad, dilation: (dil, dil))
+            let (oh, ow) = g.outputSize(h, w)
+            let c = 2, rows = c * k * k
+            let x = randn([c, h, w], seed: UInt64(h * w + k))
+            let fast = Tensor.zeros([rows, oh * ow]), ref = Tensor.zeros([rows, oh * ow])
+            im2col(x.data, channels: c, h: h, w: w, g, oh: oh, ow: ow, fast.data, ld: oh * ow)
+            im2colReference(x.data, channels: c, h: h, w: w, g, oh: oh, ow: ow, ref.data)
+            XCTAssertEqual(fast.scalars, ref.scalars, "k \(k) stride \(st) pad \(pad) dilation \(dil)")
+            let cols = randn([rows, oh * ow], seed: 3), back = Tensor.zeros([c, h, w])
+            col2im(cols.data, channels: c, h: h, w: w, g, oh: oh, ow: ow, back.data, ld: oh * ow)
+            let lhs = zip(fast.scalars, cols.scalars).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+            let rhs = zip(x.scalars, back.scalars).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+            XCTAssertEqual(lhs, rhs, accuracy: 1e-3)
+        }
+    }
 }

@@ -140,32 +140,38 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor?, runningVar: Tensor?, we
     precondition(x.rank >= 2, "batchNorm: input needs [N, C, ...], got \(x.shape)")
     let n = x.shape[0], c = x.shape[1], s = x.count / max(n * c, 1), m = n * s
     let useBatch = training || runningMean == nil || runningVar == nil
-    var mean = [Float](repeating: 0, count: c), rstd = [Float](repeating: 0, count: c)
+    if training && runningMean != nil && runningVar != nil {
+        precondition(m > 1, "batchNorm: training needs more than one value per channel, got input \(x.shape)")
+    }
+    let stats = Tensor(uninitializedShape: [2, c])  // mean, 1/std per channel
+    let mean = stats.data, rstd = stats.data + c
     let px = x.data
-    for ch in 0..<c {
-        if useBatch {
-            var sum = 0.0
-            for i in 0..<n { let p = px + (i * c + ch) * s; for j in 0..<s { sum += Double(p[j]) } }
-            let mu = sum / Double(m)
-            var v = 0.0
-            for i in 0..<n { let p = px + (i * c + ch) * s; for j in 0..<s { let d = Double(p[j]) - mu; v += d * d } }
-            mean[ch] = Float(mu)
-            rstd[ch] = Float(1 / (v / Double(m) + Double(eps)).squareRoot())
-            if training, let rm = runningMean, let rv = runningVar {
-                precondition(m > 1, "batchNorm: training needs more than one value per channel, got input \(x.shape)")
-                rm.data[ch] = (1 - momentum) * rm.data[ch] + momentum * Float(mu)
-                rv.data[ch] = (1 - momentum) * rv.data[ch] + momentum * Float(v / Double(m - 1))
+    // Channels in parallel; each plane summed in Float (at most H·W terms), planes in Double.
+    parallelFor(c, grain: Swift.max(1, (1 << 15) / Swift.max(m, 1))) { range in
+        for ch in range {
+            if useBatch {
+                var sum = 0.0
+                for i in 0..<n { let p = px + (i * c + ch) * s; var a: Float = 0; for j in 0..<s { a += p[j] }; sum += Double(a) }
+                let mu = sum / Double(m), muF = Float(mu)
+                var v = 0.0
+                for i in 0..<n { let p = px + (i * c + ch) * s; var a: Float = 0; for j in 0..<s { let d = p[j] - muF; a += d * d }; v += Double(a) }
+                mean[ch] = muF
+                rstd[ch] = Float(1 / (v / Double(m) + Double(eps)).squareRoot())
+                if training, let rm = runningMean, let rv = runningVar {
+                    rm.data[ch] = (1 - momentum) * rm.data[ch] + momentum * muF
+                    rv.data[ch] = (1 - momentum) * rv.data[ch] + momentum * Float(v / Double(m - 1))
+                }
+            } else {
+                mean[ch] = runningMean!.data[ch]
+                rstd[ch] = 1 / (runningVar!.data[ch] + eps).squareRoot()
             }
-        } else {
-            mean[ch] = runningMean!.data[ch]
-            rstd[ch] = 1 / (runningVar!.data[ch] + eps).squareRoot()
         }
     }
     let out = Tensor(uninitializedShape: x.shape), xhat = Tensor(uninitializedShape: x.shape)
     let po = out.data, ph = xhat.data, w = weight?.data, b = bias?.data
-    for i in 0..<n {
-        for ch in 0..<c {
-            let base = (i * c + ch) * s, mu = mean[ch], rs = rstd[ch]
+    parallelFor(n * c, grain: Swift.max(1, (1 << 15) / Swift.max(s, 1))) { range in
+        for plane in range {
+            let ch = plane % c, base = plane * s, mu = mean[ch], rs = rstd[ch]
             let wc = w?[ch] ?? 1, bc = b?[ch] ?? 0
             for j in 0..<s { let h = (px[base + j] - mu) * rs; ph[base + j] = h; po[base + j] = h * wc + bc }
         }
@@ -176,17 +182,22 @@ public func batchNorm(_ x: Tensor, runningMean: Tensor?, runningVar: Tensor?, we
     noTangentRule("batchNorm", x, weight ?? x, bias ?? x)
     return record(out, "batchNorm", inputs) { g in
         let gx = Tensor(uninitializedShape: x.shape), gw = Tensor.zeros([c]), gb = Tensor.zeros([c])
-        let pg = g.data, pgx = gx.data, ph = xhat.data, w = weight?.data
-        for ch in 0..<c {
-            let wc = w?[ch] ?? 1, rs = rstd[ch]
-            var sumG: Float = 0, sumGH: Float = 0
-            for i in 0..<n { let base = (i * c + ch) * s; for j in 0..<s { sumG += pg[base + j]; sumGH += pg[base + j] * ph[base + j] } }
-            gw.data[ch] = sumGH; gb.data[ch] = sumG
-            let mG = sumG / Float(m), mGH = sumGH / Float(m)
-            for i in 0..<n {
-                let base = (i * c + ch) * s
-                for j in 0..<s {
-                    pgx[base + j] = useBatch ? wc * rs * (pg[base + j] - mG - ph[base + j] * mGH) : wc * rs * pg[base + j]
+        let pg = g.data, pgx = gx.data, ph = xhat.data, w = weight?.data, pgw = gw.data, pgb = gb.data
+        let rstd = stats.data + c
+        parallelFor(c, grain: Swift.max(1, (1 << 15) / Swift.max(m, 1))) { range in
+            for ch in range {
+                let wc = w?[ch] ?? 1, rs = rstd[ch]
+                var sumG: Float = 0, sumGH: Float = 0
+                for i in 0..<n { let base = (i * c + ch) * s; for j in 0..<s { sumG += pg[base + j]; sumGH += pg[base + j] * ph[base + j] } }
+                pgw[ch] = sumGH; pgb[ch] = sumG
+                let mG = sumG / Float(m), mGH = sumGH / Float(m)
+                for i in 0..<n {
+                    let base = (i * c + ch) * s
+                    if useBatch {
+                        for j in 0..<s { pgx[base + j] = wc * rs * (pg[base + j] - mG - ph[base + j] * mGH) }
+                    } else {
+                        for j in 0..<s { pgx[base + j] = wc * rs * pg[base + j] }
+                    }
                 }
             }
         }

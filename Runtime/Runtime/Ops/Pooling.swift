@@ -39,52 +39,89 @@ func pool2d(_ x: Tensor, rows: PoolAxis, cols: PoolAxis, mode: PoolMode, countPa
     let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
     let oh = rows.starts.count, ow = cols.starts.count
     let out = Tensor(uninitializedShape: [x.shape[0], x.shape[1], oh, ow])
-    var argmax = mode == .max ? [Int32](repeating: -1, count: out.count) : []
+    // argmax: the flat index within its plane of each output's maximum (-1: an empty window).
+    let argmax = UnsafeMutablePointer<Int32>.allocate(capacity: mode == .max ? out.count : 0)
+    let box = ArgmaxBuffer(argmax)
     let px = x.data, po = out.data
-    for p in 0..<planes {
-        let plane = px + p * h * w
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                let o = (p * oh + oy) * ow + ox
-                let (y0, y1, x0, x1) = (rows.starts[oy], rows.ends[oy], cols.starts[ox], cols.ends[ox])
-                if mode == .max {
-                    var best = -Float.infinity, bi = -1
-                    for y in y0..<y1 { for xx in x0..<x1 where plane[y * w + xx] > best || bi < 0 {
-                        best = plane[y * w + xx]; bi = y * w + xx
-                    } }
-                    po[o] = best; argmax[o] = Int32(bi)
-                } else {
-                    var s: Float = 0
-                    for y in y0..<y1 { for xx in x0..<x1 { s += plane[y * w + xx] } }
-                    let div = countPadding ? rows.padded[oy] * cols.padded[ox] : (y1 - y0) * (x1 - x0)
-                    po[o] = s / Float(Swift.max(div, 1))
+    let rs = rows.starts, re = rows.ends, cs = cols.starts, ce = cols.ends, rp = rows.padded, cp = cols.padded
+    func halves(_ starts: [Int], _ ends: [Int]) -> Bool {
+        for i in starts.indices where starts[i] != 2 * i || ends[i] != 2 * i + 2 { return false }
+        return true
+    }
+    let pairs = mode == .max && halves(rs, re) && halves(cs, ce)
+    parallelFor(planes, grain: Swift.max(1, (1 << 14) / Swift.max(h * w, 1))) { range in
+        rs.withUnsafeBufferPointer { rs in re.withUnsafeBufferPointer { re in cs.withUnsafeBufferPointer { cs in ce.withUnsafeBufferPointer { ce in
+        for p in range {
+            let plane = px + p * h * w
+            if pairs {
+                // 2×2 windows with stride 2 inside the plane (the usual max pooling): no bounds, no loops.
+                for oy in 0..<oh {
+                    let r0 = plane + 2 * oy * w, r1 = r0 + w, o0 = (p * oh + oy) * ow
+                    for ox in 0..<ow {
+                        let x0 = 2 * ox
+                        var best = r0[x0], bi = x0
+                        if r0[x0 + 1] > best { best = r0[x0 + 1]; bi = x0 + 1 }
+                        if r1[x0] > best { best = r1[x0]; bi = w + x0 }
+                        if r1[x0 + 1] > best { best = r1[x0 + 1]; bi = w + x0 + 1 }
+                        po[o0 + ox] = best; argmax[o0 + ox] = Int32(2 * oy * w + bi)
+                    }
+                }
+                continue
+            }
+            for oy in 0..<oh {
+                let (y0, y1) = (rs[oy], re[oy])
+                for ox in 0..<ow {
+                    let o = (p * oh + oy) * ow + ox
+                    let (x0, x1) = (cs[ox], ce[ox])
+                    if mode == .max {
+                        var best = -Float.infinity, bi = -1
+                        for y in y0..<y1 { for xx in x0..<x1 where plane[y * w + xx] > best || bi < 0 {
+                            best = plane[y * w + xx]; bi = y * w + xx
+                        } }
+                        po[o] = best; argmax[o] = Int32(bi)
+                    } else {
+                        var acc: Float = 0
+                        for y in y0..<y1 { for xx in x0..<x1 { acc += plane[y * w + xx] } }
+                        let div = countPadding ? rp[oy] * cp[ox] : (y1 - y0) * (x1 - x0)
+                        po[o] = acc / Float(Swift.max(div, 1))
+                    }
                 }
             }
         }
+        } } } }
     }
     let shape = x.shape
     noTangentRule("pool2d", x)
     return record(out, mode == .max ? "maxPool2d" : "avgPool2d", [x]) { g in
         let gx = Tensor.zeros(shape)
-        let pg = g.data, d = gx.data
-        for p in 0..<planes {
-            let plane = d + p * h * w
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    let o = (p * oh + oy) * ow + ox
-                    if mode == .max {
-                        if argmax[o] >= 0 { plane[Int(argmax[o])] += pg[o] }
-                    } else {
-                        let (y0, y1, x0, x1) = (rows.starts[oy], rows.ends[oy], cols.starts[ox], cols.ends[ox])
-                        let div = countPadding ? rows.padded[oy] * cols.padded[ox] : (y1 - y0) * (x1 - x0)
-                        let v = pg[o] / Float(Swift.max(div, 1))
-                        for y in y0..<y1 { for xx in x0..<x1 { plane[y * w + xx] += v } }
+        let pg = g.data, d = gx.data, argmax = box.pointer
+        parallelFor(planes, grain: Swift.max(1, (1 << 14) / Swift.max(h * w, 1))) { range in
+            for p in range {
+                let plane = d + p * h * w
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        let o = (p * oh + oy) * ow + ox
+                        if mode == .max {
+                            if argmax[o] >= 0 { plane[Int(argmax[o])] += pg[o] }
+                        } else {
+                            let (y0, y1, x0, x1) = (rs[oy], re[oy], cs[ox], ce[ox])
+                            let div = countPadding ? rp[oy] * cp[ox] : (y1 - y0) * (x1 - x0)
+                            let v = pg[o] / Float(Swift.max(div, 1))
+                            for y in y0..<y1 { for xx in x0..<x1 { plane[y * w + xx] += v } }
+                        }
                     }
                 }
             }
         }
         return [gx]
     }
+}
+
+/// The argmax indices a max pooling's backward reads; freed with the last closure holding it.
+final class ArgmaxBuffer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int32>
+    init(_ p: UnsafeMutablePointer<Int32>) { pointer = p }
+    deinit { pointer.deallocate() }
 }
 
 /// Max pooling. x: [N, C, H, W]; stride defaults to the kernel; padding pads with -inf.

@@ -26,15 +26,18 @@ func embedAll(_ net: ImageClassifier, _ set: ImageSet, mean: [Float], std: [Floa
     }
 }
 
-public func evaluate(_ model: NDModel, _ set: ImageSet, batch: Int = 256, teacher: NDModel? = nil, projector: Projector? = nil) -> EvalReport {
+/// The teacher's embeddings of `set` [N, D] (for `evaluate`'s statistics; a fixed set's can be kept).
+public func teacherEmbeddings(_ teacher: NDModel, _ set: ImageSet, batch: Int = 256) -> Tensor {
+    var parts: [Tensor] = []
+    embedAll(teacher.net, set, mean: teacher.config.mean, std: teacher.config.std, batch: batch) { _, e, _ in parts.append(e) }
+    return concat(parts, axis: 0)
+}
+
+public func evaluate(_ model: NDModel, _ set: ImageSet, batch: Int = 256, teacher: NDModel? = nil, projector: Projector? = nil,
+                     teacherEmbeddings known: Tensor? = nil) -> EvalReport {
     var r = EvalReport()
     let c = model.config
-    var tEmb: Tensor? = nil
-    if let teacher {
-        var parts: [Tensor] = []
-        embedAll(teacher.net, set, mean: teacher.config.mean, std: teacher.config.std, batch: batch) { _, e, _ in parts.append(e) }
-        tEmb = concat(parts, axis: 0)
-    }
+    let tEmb = known ?? teacher.map { teacherEmbeddings($0, set, batch: batch) }
     let directions = teacher?.classMeans.map(classDirections)
     projector?.eval()
     var ratio = 0.0, cos = 0.0, statsOK = tEmb != nil

@@ -101,7 +101,10 @@ public final class Trainer {
             directions = nil
         }
         self.projector = projector
-        stepsPerEpoch = (data.count + options.batch - 1) / options.batch
+        // A last batch of one image is left out of its epoch (BatchNorm cannot normalize a single value
+        // per channel, where PyTorch raises); the order changes every epoch, so no image is always left out.
+        guard data.count >= 2, options.batch >= 2 else { throw NDKDError("at least 2 training images and batches of at least 2 are needed (BatchNorm)") }
+        stepsPerEpoch = data.count / options.batch + (data.count % options.batch > 1 ? 1 : 0)
         let params = net.parameters() + (projector?.parameters() ?? [])
         optimizer = SGD([ParameterGroup(params, lr: options.lr, weightDecay: options.weightDecay)], momentum: options.momentum, nesterov: true)
         teacher?.eval()

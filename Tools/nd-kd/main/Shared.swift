@@ -72,7 +72,7 @@ struct TrainingFlags: ParsableArguments {
     var noFlip = false
 
     func validate() throws {
-        guard epochs >= 1, trainBatch >= 1, subset >= 0, padding >= 0 else { throw ValidationError("--epochs and --train-batch must be at least 1, --subset and --padding not negative") }
+        guard epochs >= 1, trainBatch >= 2, subset >= 0, padding >= 0 else { throw ValidationError("--epochs must be at least 1, --train-batch at least 2 (BatchNorm), --subset and --padding not negative") }
         guard lr > 0 && lr.isFinite, weightDecay >= 0, gamma > 0 else { throw ValidationError("--lr and --gamma must be positive, --weight-decay not negative") }
         guard (0..<1).contains(valSplit) else { throw ValidationError("--val-split must be in [0, 1)") }
         guard parsedMilestones != nil else { throw ValidationError("--milestones must be comma-separated epochs") }
@@ -140,6 +140,9 @@ func trainLoop(_ trainer: Trainer, model: NDModel, val: ImageSet?, test: String?
         if let b = try info.extra["best"]?.numberValue?.double() { best = b }
         if let e = try info.extra["best_epoch"]?.numberValue?.int() { bestEpoch = e }
     }
+    // The teacher is fixed: its embeddings of the validation images are computed once.
+    var valTeacher: Tensor? = nil
+    if let t = teacherForStats, let val { valTeacher = teacherEmbeddings(t, val) }
     let log = try RunLog(path: run.file("log.jsonl"), keep: run.keptLines("log.jsonl"), program: program, progress: common.showsProgress())
     func checkpoint() throws {
         try log.file.sync()
@@ -161,7 +164,7 @@ func trainLoop(_ trainer: Trainer, model: NDModel, val: ImageSet?, test: String?
             var m = LogEntry()
             m.set("epoch", int: r.epoch)
             if let val {
-                let v = evaluate(model, val, teacher: teacherForStats, projector: trainer.projector)
+                let v = evaluate(model, val, teacher: teacherForStats, projector: trainer.projector, teacherEmbeddings: valTeacher)
                 m.set("val_top1", v.top1)
                 m.set("val_loss", v.loss)
                 if let x = v.normRatio { m.set("val_norm_ratio", x) }
