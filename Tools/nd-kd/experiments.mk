@@ -21,15 +21,17 @@ exp-nd-kd-data:
 
 # Teacher: cnn 32-M-64-M-128-128 (242k parameters), 15 epochs, SGD 0.05 ×0.1 at 8 and 12, pad-2 crops
 # and flips; 6,000 training images held out for model selection, the test set scored once.
-exp-nd-kd-teacher: build exp-nd-kd-data
+exp-nd-kd-teacher: $(NDKD_EXP)/teacher/test.json
+$(NDKD_EXP)/teacher/test.json: | build exp-nd-kd-data
 	$(NDKD) teacher --arch fmnist-teacher --data $(FMNIST) --test $(FMNIST) --class-names fashion-mnist \
 	  --epochs 15 --lr 0.05 --milestones 8,12 --padding 2 --threads 1 --resume --out $(NDKD_EXP)/teacher
 
-exp-nd-kd-students: exp-nd-kd-teacher
-	for seed in $(NDKD_SEEDS); do for loss in $(NDKD_LOSSES); do \
-	  $(NDKD) train --teacher $(NDKD_EXP)/teacher --loss $$loss --seed $$seed --data $(FMNIST) --test $(FMNIST) \
-	    $(NDKD_STUDENT) --resume --quiet --out $(NDKD_EXP)/student-$$loss-$$seed || exit 1; \
-	done; done
+# One target per run, so `make -j2 exp-nd-kd-students` runs two at a time (each on one thread).
+NDKD_RUNS = $(foreach seed,$(NDKD_SEEDS),$(foreach loss,$(NDKD_LOSSES),$(NDKD_EXP)/student-$(loss)-$(seed)/test.json))
+exp-nd-kd-students: $(NDKD_RUNS)
+$(NDKD_EXP)/student-%/test.json: $(NDKD_EXP)/teacher/test.json
+	$(NDKD) train --teacher $(NDKD_EXP)/teacher --loss $(word 1,$(subst -, ,$*)) --seed $(word 2,$(subst -, ,$*)) \
+	  --data $(FMNIST) --test $(FMNIST) $(NDKD_STUDENT) --resume --quiet --out $(NDKD_EXP)/student-$*
 
 # Mean ± std over the seeds of test top-1 and the feature statistics (scripts/nd-kd/table.py).
 exp-nd-kd-table:
