@@ -7,9 +7,11 @@ NDKD       = $(BINDIR)/nd-kd
 FMNIST    ?= /usr/share/datasets/fashion-mnist
 NDKD_SEEDS ?= 0 1 2
 NDKD_LOSSES ?= ce kd kd++ dkd dkd++
-# The student recipe: a class-balanced 10k subset, 30 epochs, SGD 0.05, ×0.1 at 18/24/28, flips only
+# The student recipe: cnn 16-M-32-M-128 (an embedding as wide as the teacher's, as in the paper's
+# res56 → res20 and res32x4 → res8x4 pairs, so cos(s, e_y) and ‖s‖/‖t‖ compare every loss without a
+# projector), a class-balanced 10k subset, 30 epochs, SGD 0.05, ×0.1 at 18/24/28, flips only
 # (the teacher's views are then cached), T 4, warm-up 5 epochs, KD/ND weights 1, DKD α 1 β 8.
-NDKD_STUDENT = --student-arch fmnist-student --subset 10000 --epochs 30 --lr 0.05 --milestones 18,24,28 \
+NDKD_STUDENT = --student-arch fmnist-student128 --subset 10000 --epochs 30 --lr 0.05 --milestones 18,24,28 \
   --padding 0 --warm-up 5 --class-names fashion-mnist --threads 1
 
 .PHONY: exp-nd-kd exp-nd-kd-data exp-nd-kd-teacher exp-nd-kd-students exp-nd-kd-table
