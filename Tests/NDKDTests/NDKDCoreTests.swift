@@ -123,4 +123,27 @@ final class NDKDCoreTests: XCTestCase {
         o.loss = .kd
         XCTAssertThrowsError(try Trainer(net: wide, data: set, mean: mean, std: std, options: o))
     }
+
+    /// Class means: per-class averages of the eval-mode embeddings; the reference's way sees augmented
+    /// images and rounds to 4 decimals.
+    func testClassMeans() throws {
+        let set = try ImageSet.idxDirectory(fmnist, split: "test").subset(Array(0..<40))
+        let (mean, std) = set.channelStatistics()
+        let config = NDConfig(arch: try NetSpec.parse("cnn:4,M,6"), input: [1, 28, 28], mean: mean, std: std,
+                              classNames: fashionMNISTClasses, trainedAs: "teacher")
+        let model = NDModelFiles.fresh(config, seed: 3)
+        let means = classMeans(model, set, batch: 16)
+        XCTAssertEqual(means.shape, [10, 6])
+        // By hand: class of the first image, its embeddings averaged.
+        let y = set.labels[0], rows = set.labels.indices.filter { set.labels[$0] == y }
+        model.net.eval()
+        let e = withoutGrad { model.net.forward(makeBatch(set, rows, mean: mean, std: std)).embedding }
+        for j in 0..<6 {
+            let v = rows.indices.map { Double(e.data[$0 * 6 + j]) }.reduce(0, +) / Double(rows.count)
+            XCTAssertEqual(Double(means.data[y * 6 + j]), v, accuracy: 1e-5)
+        }
+        let ref = classMeans(model, set, batch: 16, reference: Augmentation(padding: 2, flip: true), seed: 1)
+        XCTAssertTrue(ref.scalars.allSatisfy { abs(Double($0) * 1e4 - (Double($0) * 1e4).rounded()) < 1e-2 }, "rounded to 4 decimals")
+        XCTAssertNotEqual(ref.scalars, means.scalars, "augmented views give other means")
+    }
 }

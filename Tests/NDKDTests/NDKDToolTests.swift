@@ -105,5 +105,11 @@ final class NDKDToolTests: XCTestCase {
         let bad = try runTool("nd-kd", ["teacher", "--data", dir + "/bad.jsonl", "--out", dir + "/m", "--quiet"])
         XCTAssertEqual(bad.status, 2, bad.stderr)
         XCTAssertTrue(bad.stderr.contains("bad.jsonl:2"), bad.stderr)
+        // Images too small for the architecture's poolings are an error before any kernel sees them.
+        try "{\"pixels\": [1, 2], \"shape\": [1, 1, 2], \"label\": 0}\n{\"pixels\": [3, 4], \"shape\": [1, 1, 2], \"label\": 1}\n"
+            .write(toFile: dir + "/tiny.jsonl", atomically: true, encoding: .utf8)
+        let tiny = try runTool("nd-kd", ["teacher", "--data", dir + "/tiny.jsonl", "--val-split", "0", "--out", dir + "/t", "--quiet"])
+        XCTAssertEqual(tiny.status, 2, tiny.stderr)
+        XCTAssertTrue(tiny.stderr.contains("too small"), tiny.stderr)
     }
 }

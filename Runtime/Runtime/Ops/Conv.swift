@@ -112,8 +112,9 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
 /// its batch neighbours), else as many as keep the column buffer near 4 MB, so the products of small
 /// feature maps (7×7: 49 columns per sample) are wide enough for the GEMM kernel. A function of the
 /// shapes only, so training gives the same bits whatever the thread count.
-func convChunk(_ n: Int, columnFloats: Int) -> Int {
-    Autograd.isRecording ? Swift.max(1, Swift.min(n, (1 << 20) / Swift.max(columnFloats, 1))) : 1
+/// At least four chunks per batch, so up to four threads share a layer whose batch would fit one buffer.
+func convChunk(_ n: Int, columnFloats: Int, recording: Bool = Autograd.isRecording) -> Int {
+    recording ? Swift.max(1, Swift.min((n + 3) / 4, (1 << 20) / Swift.max(columnFloats, 1))) : 1
 }
 
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry geo: Conv2DGeometry, groups: Int) -> Tensor {
@@ -157,7 +158,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry geo: Con
     noTangentRule("conv2d", x, weight, bias ?? x)
     return record(out, "conv2d", inputs) { g in
         let gx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
-        let chunk = Swift.max(1, Swift.min(n, (1 << 20) / Swift.max(allRows * spatial, 1))), chunks = (n + chunk - 1) / chunk
+        let chunk = convChunk(n, columnFloats: allRows * spatial, recording: true), chunks = (n + chunk - 1) / chunk
         // One partial dW per chunk, summed in chunk order: the same bits for any thread count.
         let partial = weight.requiresGrad ? Tensor(uninitializedShape: [chunks, o * krows]) : nil
         let pg = g.data, pgx = gx?.data, pp = partial?.data

@@ -44,6 +44,7 @@ public struct NDConfig: Equatable, Sendable {
                   v.count == input[0] else { throw fail("\"\(k)\" must hold one number per channel (\(input[0]))") }
             return v
         }
+        do { try arch.check(input: input) } catch { throw fail("\(error)") }
         let mean = try floats("mean"), std = try floats("std")
         guard std.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw fail("\"std\" must be positive") }
         guard let names = json["class_names"]?.arrayValue?.compactMap(\.stringValue), names.count >= 2 else { throw fail("no \"class_names\" (at least 2)") }

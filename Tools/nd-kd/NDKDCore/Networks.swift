@@ -72,6 +72,20 @@ public enum NetSpec: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Throws unless images of `input` = [C, H, W] pass through every layer (each 2×2 pooling needs a
+    /// side of at least 2; a value input from a file must never reach a kernel's precondition).
+    public func check(input: [Int]) throws {
+        guard input.count == 3, input.allSatisfy({ (1...4096).contains($0) }) else {
+            throw DataError(description: "images of shape \(input): [C, H, W] with sides in 1…4096 are needed")
+        }
+        guard case .cnn(let layers) = self else { return }
+        var (h, w) = (input[1], input[2])
+        for layer in layers where layer == nil {
+            guard h >= 2 && w >= 2 else { throw DataError(description: "\(description): images of \(input[1])×\(input[2]) are too small for its \(layers.filter { $0 == nil }.count) poolings") }
+            (h, w) = (h / 2, w / 2)
+        }
+    }
+
     /// The embedding width D.
     public var embeddingWidth: Int {
         switch self {

@@ -40,6 +40,7 @@ struct Teacher: ParsableCommand {
         let k = max((train.labels.max() ?? 0) + 1, given?.count ?? 0)
         let names = given ?? resolveClassNames(nil, count: k)
         guard names.count >= k, k >= 2 else { fatalLoad(program: program, path: flags.data, problem: "labels reach \(k - 1) but \(names.count) class names are given") }
+        loadOrExit(flags.data) { try spec.check(input: train.shape) }
         let stats = train.channelStatistics()
         let config = NDConfig(arch: spec, input: train.shape, mean: stats.mean, std: stats.std.map { max($0, 1e-6) }, classNames: names, trainedAs: "teacher")
         let model = NDModelFiles.fresh(config, seed: common.seed)
@@ -138,6 +139,7 @@ struct Train: ParsableCommand {
         if loss.usesND && t.classMeans == nil { fatalLoad(program: program, path: teacher, problem: "no class_means.json (give --class-means)") }
         let spec = loadOrExit(studentArch) { try NetSpec.parse(studentArch) }
         let names = t.config.classNames
+        loadOrExit(studentArch) { try spec.check(input: t.config.input) }
         let (train, val) = flags.sets(input: t.config.input, names: names, seed: common.seed)
         if let bad = train.labels.first(where: { $0 >= names.count }) { fatalLoad(program: program, path: flags.data, problem: "label \(bad) is beyond the teacher's \(names.count) classes") }
         // The student sees the images as the teacher does (one normalization, so cached teacher views hold).
