@@ -117,6 +117,18 @@ struct TrainingFlags: ParsableArguments {
     }
 }
 
+/// How a training run that failed ends: a file that cannot be read exits 2 naming it, a training problem
+/// (a loss that is not finite, a checkpoint of another run) exits 1, anything else is --out not writable (2).
+func exitForTrainingError(_ error: Error, out: String) throws -> Never {
+    switch error {
+    case let e as LoadError: fatalLoad(program: program, e)
+    case let e as NDKDError:
+        printError(program: program, "\(e)")
+        throw ExitCode(1)
+    default: fatalLoad(program: program, path: out, problem: "\(error)")
+    }
+}
+
 func number(_ x: Double) -> JSONValue { JSONNumber(x).map { .number($0) } ?? .null }
 
 extension EvalReport {

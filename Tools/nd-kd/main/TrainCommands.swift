@@ -62,13 +62,8 @@ struct Teacher: ParsableCommand {
                 kept.classMeans = classMeans(kept, train, reference: referenceMeans ? options.augmentation : nil, seed: common.seed)
                 try NDModelFiles.save(kept, to: run.path)
             }
-        } catch let e as LoadError {
-            fatalLoad(program: program, e)
-        } catch let e as NDKDError {
-            printError(program: program, "\(e)")
-            throw ExitCode(1)
         } catch {
-            fatalLoad(program: program, path: directory.out, problem: "\(error)")
+            try exitForTrainingError(error, out: directory.out)
         }
     }
 }
@@ -167,13 +162,8 @@ struct Train: ParsableCommand {
             }
             try trainLoop(trainer, model: model, val: val, test: flags.test, testSplit: "test", names: names, run: run, checkpointEvery: directory.checkpointEvery, common: common,
                           teacherForStats: t) { _ in }
-        } catch let e as LoadError {
-            fatalLoad(program: program, e)
-        } catch let e as NDKDError {
-            printError(program: program, "\(e)")
-            throw ExitCode(1)
         } catch {
-            fatalLoad(program: program, path: directory.out, problem: "\(error)")
+            try exitForTrainingError(error, out: directory.out)
         }
     }
 }
