@@ -88,6 +88,19 @@ final class NDKDToolTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: dir + "/a/class_means.json", encoding: .utf8), try String(contentsOfFile: dir + "/b/class_means.json", encoding: .utf8))
     }
 
+    /// Training gives the same bits on one thread and on two (conv chunks and their dW sums depend on the
+    /// shapes only).
+    func testTrainingIsIndependentOfTheThreadCount() throws {
+        let dir = try temporaryDirectory("ndkd-threads")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args = ["teacher", "--data", fmnist, "--arch", "cnn:8,M,16", "--epochs", "1", "--lr", "0.05", "--padding", "2",
+                    "--train-batch", "64", "--val-split", "0", "--quiet"]
+        XCTAssertEqual(try runTool("nd-kd", args + ["--out", dir + "/one", "--threads", "1"]).status, 0)
+        XCTAssertEqual(try runTool("nd-kd", args + ["--out", dir + "/two", "--threads", "2"]).status, 0)
+        let a = try SafeTensorsFile(path: dir + "/one/model.safetensors"), b = try SafeTensorsFile(path: dir + "/two/model.safetensors")
+        for n in a.names { XCTAssertEqual(try a.tensor(n).scalars, try b.tensor(n).scalars, n) }
+    }
+
     func testClearErrors() throws {
         let r = try runTool("nd-kd", ["teacher", "--data", "/nonexistent", "--out", "/tmp/x-ndkd-never"])
         XCTAssertEqual(r.status, 2)
