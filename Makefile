@@ -152,6 +152,14 @@ demo: deps build models
 	@echo "== ptec: gzip-distance 1-NN labels for 12 HateSpeech dev texts from 24 training texts, scored as scikit-learn (averages) =="
 	$(BINDIR)/ptec gzip --text-field prompt --train data/ptec/train-sample.jsonl --quiet < data/ptec/dev-sample.jsonl \
 	  | $(BINDIR)/ptec eval --text-field prompt --data data/ptec/dev-sample.jsonl | sed 's/,"per_label".*/}/'
+	@echo "== nd-kd: a small CNN teacher on 540 Fashion-MNIST images, a KD++ student from it, 3 test images classified =="
+	$(BINDIR)/nd-kd teacher --arch cnn:16,M,32,M,64 --data data/fashion-mnist --class-names fashion-mnist --epochs 4 --lr 0.05 \
+	  --milestones 3 --padding 2 --train-batch 64 --out .build/nd-kd-demo-teacher --overwrite --quiet
+	$(BINDIR)/nd-kd train --teacher .build/nd-kd-demo-teacher --student-arch cnn:8,M,16,M,64 --loss kd++ --data data/fashion-mnist \
+	  --epochs 4 --lr 0.05 --milestones 3 --padding 0 --warm-up 1 --train-batch 64 --out .build/nd-kd-demo-student --overwrite --quiet
+	$(BINDIR)/nd-kd images --data data/fashion-mnist --split test --class-names fashion-mnist --limit 3 \
+	  | $(BINDIR)/nd-kd predict --model .build/nd-kd-demo-student | sed 's/"shape".*"prediction"/…, "prediction"/; s/,"probs".*/}/'
+	$(BINDIR)/nd-kd eval --model .build/nd-kd-demo-student --teacher .build/nd-kd-demo-teacher --data data/fashion-mnist --split test
 
 # The test suite again under AddressSanitizer (its own build folder; slower, not part of `make test`).
 test-asan: deps stamp models
