@@ -7,6 +7,11 @@ import ToolTestSupport
 @testable import NDKDCore
 @testable import Runtime
 
+private func assertClose(_ a: [Float], _ b: [Float], atol: Float, rtol: Float, _ what: String, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, what, line: line)
+    for (x, y) in zip(a, b) where abs(x - y) > atol + rtol * abs(y) { XCTFail("\(what): \(x) vs \(y)", line: line); return }
+}
+
 final class NDKDCoreTests: XCTestCase {
     let fmnist = Repo.path("data/fashion-mnist")
 
@@ -109,7 +114,16 @@ final class NDKDCoreTests: XCTestCase {
             return t
         }
         let a = try trainer(cached: true), b = try trainer(cached: false)
-        XCTAssertNotNil(a.cache)
+        // The cache's rows are the teacher's outputs on the plain (rows 0..<N) and flipped (N..<2N) views.
+        let cache = try XCTUnwrap(a.cache)
+        teacher.eval()
+        for flipped in [false, true] {
+            let idx = [0, 5, 63]
+            let (e, z) = withoutGrad { teacher.forward(makeBatch(set, idx, views: idx.map { _ in View(dy: 0, dx: 0, flipped: flipped) }, mean: mean, std: std)) }
+            let rows = idx.map { $0 + (flipped ? set.count : 0) }
+            assertClose(cache.logits.indexSelect(axis: 0, rows).scalars, z.scalars, atol: 1e-6, rtol: 1e-5, "logits, flipped \(flipped)")
+            assertClose(cache.embeddings.indexSelect(axis: 0, rows).scalars, e.scalars, atol: 1e-6, rtol: 1e-5, "embeddings, flipped \(flipped)")
+        }
         XCTAssertEqual(a.projector.map { $0.linear.weight.shape }, [128, 64])
         XCTAssertFalse(a.net.namedState().contains { $0.0.contains("projector") }, "the projector is not part of the student")
         let (ra, rb) = (try a.step(), try b.step())

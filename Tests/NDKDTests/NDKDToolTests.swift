@@ -67,6 +67,12 @@ final class NDKDToolTests: XCTestCase {
         XCTAssertEqual(try report["count"]?.numberValue?.int(), 200)
         XCTAssertNotNil(report["norm_ratio"])
         XCTAssertNotNil(report["cos_class_direction"])
+        // A teacher of another input or class count is refused before any kernel runs.
+        let other = try runTool("nd-kd", ["teacher", "--data", fmnist, "--arch", "cnn:4,M,8", "--epochs", "1", "--class-names", "a,b,c,d,e,f,g,h,i,j,k",
+                                          "--train-batch", "64", "--val-split", "0", "--out", dir + "/t11", "--quiet", "--threads", "1"])
+        XCTAssertEqual(other.status, 0, other.stderr)
+        let mismatch = try runTool("nd-kd", ["eval", "--model", dir + "/s", "--teacher", dir + "/t11", "--data", fmnist, "--quiet"])
+        XCTAssertEqual(mismatch.status, 2, mismatch.stderr)
         // eval reads JSONL records too: the same images give the same top-1.
         let all = try runTool("nd-kd", ["images", "--data", fmnist, "--split", "test"])
         let e2 = try runTool("nd-kd", ["eval", "--model", dir + "/s", "--quiet"], stdin: all.stdout)

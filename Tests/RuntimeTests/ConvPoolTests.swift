@@ -54,6 +54,9 @@ final class ConvPoolTests: XCTestCase {
             ([1, 6, 9, 9], [3, 2, 2, 3], (3, 2), (1, 1), (2, 3), 3),
             ([1, 2, 4, 4], [2, 2, 4, 4], (1, 1), (0, 0), (1, 1), 1),
             ([3, 1, 5, 1], [2, 1, 2, 1], (1, 1), (1, 0), (1, 1), 1),
+            // Batches over 4 samples share GEMMs in chunks while autograd records (convChunk).
+            ([9, 4, 6, 5], [6, 2, 3, 3], (2, 1), (1, 1), (1, 1), 2),
+            ([13, 3, 5, 5], [4, 3, 3, 3], (1, 1), (1, 1), (1, 1), 1),
         ]
         for (k, cs) in cases.enumerated() {
             let x = randn(cs.x, seed: UInt64(100 + k)), w = randn(cs.w, seed: UInt64(200 + k)), b = randn([cs.w[0]], seed: UInt64(300 + k))
@@ -96,6 +99,9 @@ final class ConvPoolTests: XCTestCase {
         gradCheck("conv2d dilation", [x, w], eps: 1e-3) {
             conv2d($0[0], weight: $0[1], padding: (1, 1), dilation: (2, 2), groups: 2)
         }
+        XCTAssertGreaterThan(convChunk(9, columnFloats: 100), 1, "the next case runs chunks of several samples")
+        let x9 = randn([9, 4, 4, 3], seed: 125)
+        gradCheck("conv2d chunked groups 2", [x9, w, b], eps: 1e-3) { conv2d($0[0], weight: $0[1], bias: $0[2], padding: (1, 0), groups: 2) }
         let w1 = randn([3, 4, 2, 2], seed: 123)
         gradCheck("conv2d groups 1", [x, w1], eps: 1e-3) { conv2d($0[0], weight: $0[1], stride: (2, 2)) }
         let wd = randn([4, 1, 3, 3], seed: 124)

@@ -116,6 +116,10 @@ final class DistillationLossTests: XCTestCase {
         let s3 = T([1, 3], [0, 3, 4]).requiringGrad()  // ‖s‖ = 5 < ‖t‖ = 6: gradient −e_y/‖t‖
         normDirectionLoss(student: s3, teacher: T([1, 3], [6, 0, 0]), directions: dirs, targets: [0]).backward()
         assertClose(s3.grad!, shape: [1, 3], [-0.1, -0.8 / 6, 0])
+        // A zero student row (the teacher's norm wins): a finite gradient −e_y/‖t‖, not 0/0 from ‖s‖.
+        let s4 = Tensor.zeros([1, 3]).requiringGrad()
+        normDirectionLoss(student: s4, teacher: T([1, 3], [2, 0, 0]), directions: dirs, targets: [1]).backward()
+        assertClose(s4.grad!, shape: [1, 3], [0, 0, -0.5])
     }
 
     func testGradientsAgainstFiniteDifferences() {

@@ -76,13 +76,16 @@ public func normDirectionLoss(student s: Tensor, teacher: Tensor, directions: Te
     precondition(targets.count == b && targets.allSatisfy { (0..<k).contains($0) }, "normDirectionLoss: \(targets.count) targets in 0..<\(k) for \(b) rows")
     let e = directions.detach().indexSelect(axis: 0, targets)
     let dot = (s * e).sum(axis: 1)
-    let sNorm = sqrt((s * s).sum(axis: 1))
+    let squares = (s * s).sum(axis: 1)
     let t = teacher.detach()
     let tNorm = Tensor(shape: [b], scalars: (0..<b).map { i in
         var n: Float = 0
         for j in 0..<t.shape[1] { let v = t.data[i * t.shape[1] + j]; n += v * v }
         return n.squareRoot()
     })
-    let useStudent = Tensor(shape: [b], scalars: (0..<b).map { i in sNorm.data[i] >= tNorm.data[i] ? 1 : 0 })
+    let useStudent = Tensor(shape: [b], scalars: (0..<b).map { i in squares.data[i].squareRoot() >= tNorm.data[i] ? 1 : 0 })
+    // ‖s‖ enters the graph only where it is the max (as in the reference, where the other norm is
+    // Python's pick): elsewhere the square root sees 1, so a zero row cannot send 0/0 back.
+    let sNorm = sqrt(`where`(useStudent, squares, Tensor.ones([b])))
     return reduce(1 - dot / `where`(useStudent, sNorm, tNorm), reduction)
 }

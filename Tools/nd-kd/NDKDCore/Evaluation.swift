@@ -28,6 +28,7 @@ func embedAll(_ net: ImageClassifier, _ set: ImageSet, mean: [Float], std: [Floa
 
 /// The teacher's embeddings of `set` [N, D] (for `evaluate`'s statistics; a fixed set's can be kept).
 public func teacherEmbeddings(_ teacher: NDModel, _ set: ImageSet, batch: Int = 256) -> Tensor {
+    guard set.count > 0 else { return Tensor.zeros([0, teacher.config.arch.embeddingWidth]) }
     var parts: [Tensor] = []
     embedAll(teacher.net, set, mean: teacher.config.mean, std: teacher.config.std, batch: batch) { _, e, _ in parts.append(e) }
     return concat(parts, axis: 0)
@@ -46,10 +47,11 @@ public func evaluate(_ model: NDModel, _ set: ImageSet, batch: Int = 256, teache
         r.loss += Double(crossEntropy(z, targets: y, reduction: .sum).item())
         let k = z.shape[1]
         for (b, label) in y.enumerated() {
-            let row = Array(UnsafeBufferPointer(start: z.data + b * k, count: k))
-            let above = row.filter { $0 > row[label] }.count
-            if above == 0 { r.top1 += 1 }
-            if above < 5 { r.top5 += 1 }
+            let row = UnsafeBufferPointer(start: z.data + b * k, count: k)
+            guard row.allSatisfy(\.isFinite) else { continue }
+            let rank = (0..<k).filter { row[$0] > row[label] || (row[$0] == row[label] && $0 < label) }.count
+            if rank == 0 { r.top1 += 1 }
+            if rank < 5 { r.top5 += 1 }
         }
         guard let tEmb, statsOK else { return }
         let s = projector.map { p in withoutGrad { p(e) } } ?? e

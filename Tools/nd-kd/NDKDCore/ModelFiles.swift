@@ -136,11 +136,14 @@ extension NDModelFiles {
     }
 
     /// The projector saved beside a student, if there is one.
-    public static func loadProjector(_ dir: String) throws -> Projector? {
+    public static func loadProjector(_ dir: String, from width: Int) throws -> Projector? {
         let path = (dir as NSString).appendingPathComponent(projectorName)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let file = try SafeTensorsFile(path: path)
         guard let w = file.info("linear.weight"), w.shape.count == 2 else { throw CheckpointError(path, "no linear.weight [D_t, D_s]") }
+        guard w.shape[1] == width, (1...65536).contains(w.shape[0]) else {
+            throw CheckpointError(path, "linear.weight is \(w.shape), the model's embedding has \(width) values")
+        }
         let p = Projector(from: w.shape[1], to: w.shape[0], generator: RandomGenerator(seed: 0))
         var state: [String: Tensor] = [:]
         for name in file.names { state[name] = try file.tensor(name).copy() }

@@ -95,7 +95,7 @@ public final class Trainer {
             guard let teacher, let classMeans else { throw NDKDError("ND needs the teacher's class means") }
             let (ds, dt) = (net.spec.embeddingWidth, teacher.spec.embeddingWidth)
             guard classMeans.shape == [net.classes, dt] else { throw NDKDError("class means \(classMeans.shape) for \(net.classes) classes of width \(dt)") }
-            if ds != dt { projector = Projector(from: ds, to: dt, generator: RandomGenerator(seed: options.seed, stream: 0x9_0000)) }
+            if ds != dt { projector = Projector(from: ds, to: dt, generator: RandomGenerator(seed: options.seed, stream: 0x7E57_0000_0000_0000)) }
             directions = classDirections(classMeans)
         } else {
             directions = nil

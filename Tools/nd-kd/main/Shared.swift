@@ -13,8 +13,19 @@ func loadOrExit<T>(_ path: String, _ body: () throws -> T) -> T {
 }
 
 /// A labelled set: an IDX directory (with `split`) or a JSONL file of image records ('-': stdin).
-/// JSONL needs the input shape: the model's, or the first record's "shape".
-func readSet(_ path: String, split: String, input: [Int]?, classNames: [String]?) -> ImageSet {
+/// JSONL needs the input shape: the model's, or the first record's "shape". With `input` (a model's) the
+/// images must have that shape; with `classes` every label must be below it. An empty set is an error.
+func readSet(_ path: String, split: String, input: [Int]?, classNames: [String]?, classes: Int? = nil) -> ImageSet {
+    let set = readAnySet(path, split: split, input: input, classNames: classNames)
+    if set.count == 0 { fatalLoad(program: program, path: path, problem: "no images") }
+    if let input, set.shape != input { fatalLoad(program: program, path: path, problem: "images of shape \(set.shape), the model takes \(input)") }
+    if let classes, let bad = set.labels.first(where: { $0 >= classes }) {
+        fatalLoad(program: program, path: path, problem: "label \(bad) is beyond the model's \(classes) classes")
+    }
+    return set
+}
+
+private func readAnySet(_ path: String, split: String, input: [Int]?, classNames: [String]?) -> ImageSet {
     var isDir: ObjCBool = false
     if path != "-" && FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue {
         return loadOrExit(path) { try ImageSet.idxDirectory(path, split: split) }
@@ -73,7 +84,7 @@ struct TrainingFlags: ParsableArguments {
     var noFlip = false
 
     func validate() throws {
-        guard epochs >= 1, trainBatch >= 2, subset >= 0, padding >= 0 else { throw ValidationError("--epochs must be at least 1, --train-batch at least 2 (BatchNorm), --subset and --padding not negative") }
+        guard (1...100_000).contains(epochs), trainBatch >= 2, subset >= 0, (0...1024).contains(padding) else { throw ValidationError("--epochs must be in 1…100000, --train-batch at least 2 (BatchNorm), --subset not negative, --padding in 0…1024") }
         guard lr > 0 && lr.isFinite, weightDecay >= 0, gamma > 0 else { throw ValidationError("--lr and --gamma must be positive, --weight-decay not negative") }
         guard (0..<1).contains(valSplit) else { throw ValidationError("--val-split must be in [0, 1)") }
         guard parsedMilestones != nil else { throw ValidationError("--milestones must be comma-separated epochs") }
@@ -99,8 +110,8 @@ struct TrainingFlags: ParsableArguments {
     }
 
     /// The training part, the validation part (disjoint), both from --data.
-    func sets(input: [Int]?, names: [String]?, seed: UInt64) -> (train: ImageSet, val: ImageSet?) {
-        let all = readSet(data, split: split, input: input, classNames: names)
+    func sets(input: [Int]?, names: [String]?, classes: Int? = nil, seed: UInt64) -> (train: ImageSet, val: ImageSet?) {
+        let all = readSet(data, split: split, input: input, classNames: names, classes: classes)
         let order = RandomGenerator(seed: seed, stream: 0xDE5).permutation(all.count)
         let held = Int((Double(all.count) * valSplit).rounded(.down))
         var train = Array(order.prefix(all.count - held)).sorted()
@@ -204,8 +215,8 @@ func trainLoop(_ trainer: Trainer, model: NDModel, val: ImageSet?, test: String?
     kept = try NDModelFiles.load(run.path)
     if !common.quiet && val != nil { printError(program: program, "kept epoch \(bestEpoch) (validation top-1 \(String(format: "%.4f", best)))") }
     if let test {
-        let set = readSet(test, split: testSplit, input: kept.config.input, classNames: names)
-        let r = evaluate(kept, set, teacher: teacherForStats, projector: try NDModelFiles.loadProjector(run.path))
+        let set = readSet(test, split: testSplit, input: kept.config.input, classNames: names, classes: kept.config.classes)
+        let r = evaluate(kept, set, teacher: teacherForStats, projector: try NDModelFiles.loadProjector(run.path, from: kept.config.arch.embeddingWidth))
         var line = r.json
         if case .object(var o) = line { o["set"] = "test"; o["epoch"] = .number(JSONNumber(bestEpoch)); line = .object(o) }
         var w = JSONWriter()

@@ -37,7 +37,7 @@ struct Teacher: ParsableCommand {
         let spec = loadOrExit(arch) { try NetSpec.parse(arch) }
         let given = flags.classNames.map { resolveClassNames($0, count: 0) }
         let (train, val) = flags.sets(input: nil, names: given, seed: common.seed)
-        let k = max((train.labels.max() ?? 0) + 1, given?.count ?? 0)
+        let k = max((train.labels + (val?.labels ?? [])).max().map { $0 + 1 } ?? 0, given?.count ?? 0)
         let names = given ?? resolveClassNames(nil, count: k)
         guard names.count >= k, k >= 2 else { fatalLoad(program: program, path: flags.data, problem: "labels reach \(k - 1) but \(names.count) class names are given") }
         loadOrExit(flags.data) { try spec.check(input: train.shape) }
@@ -135,8 +135,7 @@ struct Train: ParsableCommand {
         let spec = loadOrExit(studentArch) { try NetSpec.parse(studentArch) }
         let names = t.config.classNames
         loadOrExit(studentArch) { try spec.check(input: t.config.input) }
-        let (train, val) = flags.sets(input: t.config.input, names: names, seed: common.seed)
-        if let bad = train.labels.first(where: { $0 >= names.count }) { fatalLoad(program: program, path: flags.data, problem: "label \(bad) is beyond the teacher's \(names.count) classes") }
+        let (train, val) = flags.sets(input: t.config.input, names: names, classes: names.count, seed: common.seed)
         // The student sees the images as the teacher does (one normalization, so cached teacher views hold).
         let config = NDConfig(arch: spec, input: t.config.input, mean: t.config.mean, std: t.config.std, classNames: names, trainedAs: loss.rawValue)
         let model = NDModelFiles.fresh(config, seed: common.seed)

@@ -72,9 +72,11 @@ struct Eval: ParsableCommand {
         common.apply()
         let m = loadOrExit(model) { try NDModelFiles.load(model) }
         let t = teacher.map { p in loadOrExit(p) { try NDModelFiles.load(p) } }
-        let projector = loadOrExit(model) { try NDModelFiles.loadProjector(model) }
-        let set = readSet(data, split: split, input: m.config.input, classNames: m.config.classNames)
-        if let bad = set.labels.first(where: { $0 >= m.config.classes }) { fatalLoad(program: program, path: data, problem: "label \(bad) is beyond the model's \(m.config.classes) classes") }
+        let projector = loadOrExit(model) { try NDModelFiles.loadProjector(model, from: m.config.arch.embeddingWidth) }
+        if let t, t.config.input != m.config.input || t.config.classes != m.config.classes {
+            fatalLoad(program: program, path: teacher ?? "", problem: "the teacher takes \(t.config.input) images into \(t.config.classes) classes, the model \(m.config.input) into \(m.config.classes)")
+        }
+        let set = readSet(data, split: split, input: m.config.input, classNames: m.config.classNames, classes: m.config.classes)
         var w = JSONWriter()
         w.write(evaluate(m, set, batch: max(common.batch, 64), teacher: t, projector: projector).json)
         print(String(decoding: w.bytes, as: UTF8.self))
