@@ -177,6 +177,9 @@ extension JSONValue {
 
     public init(_ value: Int) { self = .number(JSONNumber(value)) }
 
+    /// A Double as a JSON number, or null for infinity and NaN (run options, scores in reports).
+    public static func finite(_ value: Double) -> JSONValue { JSONNumber(value).map { .number($0) } ?? .null }
+
     /// Parse one complete JSON text (surrounding whitespace allowed, nothing else after it).
     public init(parsing bytes: [UInt8], maxDepth: Int = JSONScanner.defaultMaxDepth) throws {
         self = try bytes.withUnsafeBufferPointer { try JSONScanner.parseDocument($0, maxDepth: maxDepth) }

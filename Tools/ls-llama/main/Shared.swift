@@ -61,7 +61,7 @@ func scoresRecord(_ bundle: LSBundle, seqs: [SequenceExample], sents: [TaggedSen
         for (k, v) in s.named { try r.set(k, double: v) }
         var types = JSONObject()
         for (t, p) in s.byType.sorted(by: { $0.key < $1.key }) {
-            types[t] = .object(["precision": number(p.precision), "recall": number(p.recall), "f1": number(p.f1),
+            types[t] = .object(["precision": JSONValue.finite(p.precision), "recall": JSONValue.finite(p.recall), "f1": JSONValue.finite(p.f1),
                                 "support": .number(JSONNumber(p.support))])
         }
         r.set("by_type", .object(types))
@@ -73,4 +73,3 @@ func scoresRecord(_ bundle: LSBundle, seqs: [SequenceExample], sents: [TaggedSen
     return r
 }
 
-func number(_ x: Double) -> JSONValue { JSONNumber(x).map { .number($0) } ?? .null }

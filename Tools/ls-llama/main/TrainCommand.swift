@@ -131,8 +131,8 @@ struct Train: ParsableCommand {
     /// What the run's result depends on (a checkpoint of other options is not resumed).
     func identity(_ config: LSConfig, examples: Int, devCount: Int) -> JSONValue {
         .object(["config": config.json, "examples": .number(JSONNumber(examples)), "dev": .number(JSONNumber(devCount)),
-                 "epochs": .number(JSONNumber(defaultEpochs)), "lr": number(Double(defaultLR)), "train_batch": .number(JSONNumber(trainBatch)),
-                 "weight_decay": number(Double(weightDecay)), "warmup_ratio": number(warmupRatio), "max_grad_norm": number(Double(maxGradNorm)),
+                 "epochs": .number(JSONNumber(defaultEpochs)), "lr": JSONValue.finite(Double(defaultLR)), "train_batch": .number(JSONNumber(trainBatch)),
+                 "weight_decay": JSONValue.finite(Double(weightDecay)), "warmup_ratio": JSONValue.finite(warmupRatio), "max_grad_norm": JSONValue.finite(Double(maxGradNorm)),
                  "eval_every": .number(JSONNumber(evalEvery)), "select": .string(select), "seed": .number(JSONNumber(Int(common.seed & ((1 << 53) - 1))))])
     }
 
@@ -192,7 +192,7 @@ struct Train: ParsableCommand {
             func checkpoint() throws {
                 try log.file.sync()
                 try run.saveCheckpoint(training.stateTensors(), info: CheckpointInfo(step: training.stepsDone, lines: ["log.jsonl": log.lines],
-                                                                                     extra: ["best": number(best), "best_step": .number(JSONNumber(bestStep))]))
+                                                                                     extra: ["best": JSONValue.finite(best), "best_step": .number(JSONNumber(bestStep))]))
             }
             if !common.quiet {
                 let trained = bundle.model.trainedTensors().reduce(0) { $0 + $1.1.count }

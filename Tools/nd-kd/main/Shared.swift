@@ -103,9 +103,9 @@ struct TrainingFlags: ParsableArguments {
     }
 
     var identity: [String: JSONValue] {
-        ["data": .string(data), "split": .string(split), "val_split": number(valSplit), "subset": .number(JSONNumber(subset)),
-         "epochs": .number(JSONNumber(epochs)), "train_batch": .number(JSONNumber(trainBatch)), "lr": number(Double(lr)),
-         "weight_decay": number(Double(weightDecay)), "milestones": .string(milestones), "gamma": number(Double(gamma)),
+        ["data": .string(data), "split": .string(split), "val_split": JSONValue.finite(valSplit), "subset": .number(JSONNumber(subset)),
+         "epochs": .number(JSONNumber(epochs)), "train_batch": .number(JSONNumber(trainBatch)), "lr": JSONValue.finite(Double(lr)),
+         "weight_decay": JSONValue.finite(Double(weightDecay)), "milestones": .string(milestones), "gamma": JSONValue.finite(Double(gamma)),
          "padding": .number(JSONNumber(padding)), "flip": .bool(!noFlip)]
     }
 
@@ -140,13 +140,12 @@ func exitForTrainingError(_ error: Error, out: String) throws -> Never {
     }
 }
 
-func number(_ x: Double) -> JSONValue { JSONNumber(x).map { .number($0) } ?? .null }
 
 extension EvalReport {
     var json: JSONValue {
-        var o: JSONObject = ["count": .number(JSONNumber(count)), "top1": number(top1), "top5": number(top5), "loss": number(loss)]
-        if let normRatio { o["norm_ratio"] = number(normRatio) }
-        if let cosine { o["cos_class_direction"] = number(cosine) }
+        var o: JSONObject = ["count": .number(JSONNumber(count)), "top1": JSONValue.finite(top1), "top5": JSONValue.finite(top5), "loss": JSONValue.finite(loss)]
+        if let normRatio { o["norm_ratio"] = JSONValue.finite(normRatio) }
+        if let cosine { o["cos_class_direction"] = JSONValue.finite(cosine) }
         return .object(o)
     }
 }
@@ -171,7 +170,7 @@ func trainLoop(_ trainer: Trainer, model: NDModel, val: ImageSet?, test: String?
     func checkpoint() throws {
         try log.file.sync()
         try run.saveCheckpoint(trainer.stateTensors(), info: CheckpointInfo(step: trainer.stepsDone, lines: ["log.jsonl": log.lines],
-                                                                           extra: ["best": number(best), "best_epoch": .number(JSONNumber(bestEpoch))]))
+                                                                           extra: ["best": JSONValue.finite(best), "best_epoch": .number(JSONNumber(bestEpoch))]))
     }
     while trainer.stepsDone < trainer.totalSteps {
         let r = try trainer.step()

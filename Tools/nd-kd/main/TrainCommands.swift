@@ -146,9 +146,9 @@ struct Train: ParsableCommand {
         (options.referenceWarmup, options.logFloor) = (referenceWarmup, logFloor)
         var id = flags.identity
         for (k, v) in ["arch": JSONValue.string(spec.description), "teacher": .string(teacher), "loss": .string(loss.rawValue),
-                       "ce_weight": number(Double(ceWeight)), "kd_weight": number(Double(kdWeight)), "nd_weight": number(Double(ndWeight)),
-                       "alpha": number(Double(alpha)), "beta": number(Double(beta)), "temperature": number(Double(temperature)),
-                       "warm_up": number(warmUp), "reference_warmup": .bool(referenceWarmup), "log_floor": logFloor.map { number(Double($0)) } ?? .null,
+                       "ce_weight": JSONValue.finite(Double(ceWeight)), "kd_weight": JSONValue.finite(Double(kdWeight)), "nd_weight": JSONValue.finite(Double(ndWeight)),
+                       "alpha": JSONValue.finite(Double(alpha)), "beta": JSONValue.finite(Double(beta)), "temperature": JSONValue.finite(Double(temperature)),
+                       "warm_up": JSONValue.finite(warmUp), "reference_warmup": .bool(referenceWarmup), "log_floor": logFloor.map { JSONValue.finite(Double($0)) } ?? .null,
                        "class_means": classMeans.map { .string($0) } ?? .null, "seed": .number(JSONNumber(Int(common.seed & ((1 << 53) - 1))))] {
             id[k] = v
         }

@@ -58,16 +58,15 @@ func checkDistinct(_ labels: [String]) throws {
     for l in labels where !seen.insert(l).inserted { throw PTECError("the label '\(l)' is given twice") }
 }
 
-func number(_ x: Double) -> JSONValue { JSONNumber(x).map { .number($0) } ?? .null }
 
 /// sklearn's report as one JSON object: the averages flat, then per label.
 func reportRecord(_ r: MultiLabelReport) -> Record {
     var out = Record()
-    for (k, v) in r.named { out.set(k, number(v)) }
+    for (k, v) in r.named { out.set(k, JSONValue.finite(v)) }
     out.set("rows", int: r.rows)
     var per = JSONObject()
     for (l, s) in zip(r.labels, r.perLabel) {
-        per[l] = .object(["precision": number(s.precision), "recall": number(s.recall), "f1": number(s.f1), "support": .number(JSONNumber(s.support))])
+        per[l] = .object(["precision": JSONValue.finite(s.precision), "recall": JSONValue.finite(s.recall), "f1": JSONValue.finite(s.f1), "support": .number(JSONNumber(s.support))])
     }
     out.set("per_label", .object(per))
     return out

@@ -200,11 +200,11 @@ struct Train: ParsableCommand {
     func identity(_ config: PTECConfig, examples: Int, devCount: Int) -> JSONValue {
         let o = options
         return .object(["config": config.json, "examples": .number(JSONNumber(examples)), "dev": .number(JSONNumber(devCount)),
-                        "epochs": .number(JSONNumber(o.epochs)), "lr": number(Double(o.lr)), "ch_lr": number(Double(o.chLR)),
-                        "weight_decay": number(Double(o.weightDecay)), "update_examples": .number(JSONNumber(o.updateExamples)),
-                        "max_grad_norm": number(Double(o.maxGradNorm)), "scheduler": .string(o.schedule.rawValue), "pct_start": number(o.pctStart),
+                        "epochs": .number(JSONNumber(o.epochs)), "lr": JSONValue.finite(Double(o.lr)), "ch_lr": JSONValue.finite(Double(o.chLR)),
+                        "weight_decay": JSONValue.finite(Double(o.weightDecay)), "update_examples": .number(JSONNumber(o.updateExamples)),
+                        "max_grad_norm": JSONValue.finite(Double(o.maxGradNorm)), "scheduler": .string(o.schedule.rawValue), "pct_start": JSONValue.finite(o.pctStart),
                         "reference_loss_sum": .bool(o.referenceLossSum), "reference_batch": .number(JSONNumber(o.referenceBatch)),
-                        "early_stop": .number(JSONNumber(earlyStop)), "min_delta": number(minDelta), "interrupt": number(interruptThreshold),
+                        "early_stop": .number(JSONNumber(earlyStop)), "min_delta": JSONValue.finite(minDelta), "interrupt": JSONValue.finite(interruptThreshold),
                         "prompt_init": .string(promptInit.rawValue), "dev_unconstrained": .bool(devUnconstrained),
                         "max_new_tokens": .number(JSONNumber(maxNewTokens)),
                         "seed": .number(JSONNumber(Int(common.seed & ((1 << 53) - 1))))])
@@ -242,7 +242,7 @@ struct Train: ParsableCommand {
         func checkpoint() throws {
             try log.file.sync()
             try run.saveCheckpoint(training.stateTensors(), info: CheckpointInfo(step: training.updatesDone, lines: ["log.jsonl": log.lines], extra: [
-                "best": number(stopping.best), "bad_epochs": .number(JSONNumber(stopping.badEpochs)),
+                "best": JSONValue.finite(stopping.best), "bad_epochs": .number(JSONNumber(stopping.badEpochs)),
                 "best_epoch": .number(JSONNumber(bestEpoch)), "stopped": .bool(stopped)]))
         }
         if !common.quiet {

@@ -49,10 +49,10 @@ struct TuneThresholds: ParsableCommand {
             let after = MultiLabelReport(labels: names, gold: gold, predicted: scores.map { Set(bundle.decide($0)) })
             try PTECModelFiles.saveConfig(config, to: model)
             var r = Record()
-            r.set("macro_f1_before", number(before.macro.f1))
-            r.set("macro_f1_after", number(after.macro.f1))
+            r.set("macro_f1_before", JSONValue.finite(before.macro.f1))
+            r.set("macro_f1_after", JSONValue.finite(after.macro.f1))
             var o = JSONObject()
-            for (l, t) in zip(names, config.thresholds!) { o[l] = number(t) }
+            for (l, t) in zip(names, config.thresholds!) { o[l] = JSONValue.finite(t) }
             r.set("thresholds", .object(o))
             print(r.jsonText)
         } catch let e as PTECError {
