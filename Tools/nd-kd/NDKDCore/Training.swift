@@ -109,17 +109,14 @@ public final class Trainer {
         optimizer = SGD([ParameterGroup(params, lr: options.lr, weightDecay: options.weightDecay)], momentum: options.momentum, nesterov: true)
         teacher?.eval()
         if let teacher, options.augmentation.padding == 0 {
-            cache = withoutGrad { Self.teacherOutputs(teacher, data, mean: mean, std: std, flips: options.augmentation.flip) }
+            cache = Self.teacherOutputs(teacher, data, mean: mean, std: std, flips: options.augmentation.flip)
         }
     }
 
     static func teacherOutputs(_ teacher: ImageClassifier, _ data: ImageSet, mean: [Float], std: [Float], flips: Bool, batch: Int = 256) -> TeacherOutputs {
         var logits: [Tensor] = [], embeddings: [Tensor] = []
         for flipped in flips ? [false, true] : [false] {
-            for start in stride(from: 0, to: data.count, by: batch) {
-                let idx = Array(start..<min(start + batch, data.count))
-                let x = makeBatch(data, idx, views: idx.map { _ in View(dy: 0, dx: 0, flipped: flipped) }, mean: mean, std: std)
-                let (e, z) = teacher.forward(x)
+            embedAll(teacher, data, mean: mean, std: std, batch: batch, views: { _ in View(dy: 0, dx: 0, flipped: flipped) }) { _, e, z in
                 logits.append(z)
                 embeddings.append(e)
             }
