@@ -10,10 +10,10 @@ let swiftSettings: [SwiftSetting] = []
 
 /// A program: its logic as a library `<Name>Core` in Tools/<name>/ (tests reach it) and a thin
 /// executable in Tools/<name>/main.
-func program(_ name: String, core: String, coreDependencies: [Target.Dependency] = []) -> [Target] {
+func program(_ name: String, core: String, coreDependencies: [Target.Dependency] = [], mainDependencies: [Target.Dependency] = []) -> [Target] {
     [.target(name: core, dependencies: ["Runtime", "RuntimeCLI"] + coreDependencies, path: "Tools/\(name)/\(core)", swiftSettings: swiftSettings),
      .executableTarget(name: name, dependencies: [.target(name: core), "Runtime", "RuntimeCLI",
-                                                  .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                                                  .product(name: "ArgumentParser", package: "swift-argument-parser")] + mainDependencies,
                        path: "Tools/\(name)/main", swiftSettings: swiftSettings)]
 }
 
@@ -48,6 +48,9 @@ let package = Package(
         // zlib for ptec's gzip-distance baseline (the reference measures texts by gzip's output length).
         .systemLibrary(name: "CZlib", path: "Runtime/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Open MPI for `zo train --distributed` (only zo links it, through RuntimeMPI).
+        .systemLibrary(name: "CMPI", path: "Runtime/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
         // The commit and build flags the Makefile stamps into every binary (`--version`).
         .target(name: "CBuildInfo", path: "Runtime/CBuildInfo"),
         // libpng and libjpeg report errors by longjmp, which Swift cannot catch: this C file does.
@@ -65,12 +68,14 @@ let package = Package(
         .target(name: "RuntimeCLI", dependencies: ["Runtime", "CBLAS", "CBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Runtime/RuntimeCLI", swiftSettings: swiftSettings),
 
+        // The MPI communicator (Runtime's Collective over Open MPI), apart so only zo loads libmpi.
+        .target(name: "RuntimeMPI", dependencies: ["Runtime", "CMPI"], path: "Runtime/RuntimeMPI", swiftSettings: swiftSettings),
     ]
     + program("embed", core: "EmbedCore")
     + program("tokenize", core: "TokenizeCore")
     + program("loki", core: "LokiCore", coreDependencies: ["CBLAS"])
     + program("lm-infinite", core: "LMInfiniteCore")
-    + program("zo", core: "ZOCore")
+    + program("zo", core: "ZOCore", mainDependencies: ["RuntimeMPI"])
     + program("gliclass", core: "GLiClassCore")
     + program("ls-llama", core: "LSLlamaCore")
     + program("ptec", core: "PTECCore", coreDependencies: ["CZlib"])

@@ -79,14 +79,21 @@ public final class RunDirectory {
         do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw LoadError(path: path, problem: "cannot create the directory: \(error.localizedDescription)")
         }
-        if options.resume, fm.fileExists(atPath: file(RunDirectory.checkpointName)) {
-            let (info, options, tensors) = try loadCheckpoint()
-            guard options == runOptions else {
-                throw LoadError(path: file(RunDirectory.checkpointName), problem: "was written by a run with other options: \(options.jsonText)",
-                                hint: "resume with the same options, or --overwrite to start over")
-            }
-            resumed = (info, tensors)
+        if options.resume { resumed = try RunDirectory.readCheckpoint(options, program: program, runOptions: runOptions) }
+    }
+
+    /// The checkpoint `options.out` holds, checked against `runOptions`, read without changing anything
+    /// (nil when there is none). The other ranks of a distributed run read rank 0's this way.
+    public static func readCheckpoint(_ options: RunDirectoryOptions, program: String,
+                                      runOptions: JSONValue) throws -> (info: CheckpointInfo, tensors: [String: Tensor])? {
+        let path = (options.out as NSString).appendingPathComponent(checkpointName)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let (info, stored, tensors) = try loadCheckpoint(path, program: program)
+        guard stored == runOptions else {
+            throw LoadError(path: path, problem: "was written by a run with other options: \(stored.jsonText)",
+                            hint: "resume with the same options, or --overwrite to start over")
         }
+        return (info, tensors)
     }
 
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
@@ -103,8 +110,7 @@ public final class RunDirectory {
                              to: file(RunDirectory.checkpointName))
     }
 
-    private func loadCheckpoint() throws -> (info: CheckpointInfo, options: JSONValue, tensors: [String: Tensor]) {
-        let path = file(RunDirectory.checkpointName)
+    private static func loadCheckpoint(_ path: String, program: String) throws -> (info: CheckpointInfo, options: JSONValue, tensors: [String: Tensor]) {
         let f = try SafeTensorsFile(path: path)
         guard let text = f.metadata["checkpoint"], let meta = try? JSONValue(parsing: [UInt8](text.utf8)),
               let step = (try? meta["step"]?.numberValue?.int()) ?? nil, step >= 0,

@@ -37,6 +37,8 @@ public struct TrainOptions: Sendable {
 public struct StepLog: Sendable {
     public var step: Int, loss: Float, projected: [Float], lr: Float, seconds: Double, cpuSeconds: Double
     public var devAccuracy: Double?
+    /// Payload bytes this rank all-reduced in the step (distributed runs only).
+    public var exchangedBytes: Int?
 }
 
 /// CPU seconds (user + system) used by this process.
@@ -48,12 +50,16 @@ public func cpuSeconds() -> Double {
 
 public func accuracy(_ task: TaskModel, _ examples: [Example], batch: Int) -> Double {
     guard !examples.isEmpty else { return .nan }
+    return Double(correctCount(task, examples, batch: batch)) / Double(examples.count)
+}
+
+func correctCount(_ task: TaskModel, _ examples: [Example], batch: Int) -> Int {
     var correct = 0
     for start in stride(from: 0, to: examples.count, by: batch) {
         let chunk = Array(examples[start..<min(start + batch, examples.count)])
         correct += zip(task.predict(chunk), chunk).filter { $0 == $1.label }.count
     }
-    return Double(correct) / Double(examples.count)
+    return correct
 }
 
 /// Groups of trained tensors perturbed and updated together.
@@ -86,6 +92,12 @@ public final class Trainer {
     let foIndices: Set<Int>
     let state = ZOState()
     var foOptimizer: Optimizer?
+    /// The ranks of a distributed run (data parallel over each batch): every rank evaluates the losses
+    /// on its share of the batch and the ranks sum them, weighted by share size, so all apply the same
+    /// update from the same (seed, coefficient) pairs. Only losses cross the network.
+    public var collective: Collective = SoloCollective()
+    /// Payload bytes all-reduced so far.
+    public private(set) var exchangedBytes = 0
 
     public init(task: TaskModel, options: TrainOptions) {
         self.task = task
@@ -143,11 +155,29 @@ public final class Trainer {
         return withoutGrad { Parameters.withResolver(resolver) { task.loss(batch) } }.item()
     }
 
+    /// Batch means from this rank's share (`share` of `total` examples) → the means over the whole
+    /// batch, on every rank. One process: the values unchanged.
+    func combine(_ local: [Float], share: Int, total: Int) -> [Float] {
+        guard collective.size > 1 else { return local }
+        exchangedBytes += 8 * local.count
+        return collective.allReduceSum(local.map { Double($0) * Double(share) }).map { Float($0 / Double(total)) }
+    }
+
+    /// Whether this run can be split over ranks (ZO estimates only: first-order parts would need whole
+    /// gradients exchanged, which is what this mode exists to avoid).
+    public static func distributable(_ options: TrainOptions) -> String? {
+        if options.rule.optimizer.isFirstOrder { return "first-order optimizers exchange whole gradients; --distributed takes the ZO optimizers and forward-grad" }
+        if options.hybridLayers != nil { return "--hybrid-layers trains its layers first-order; not with --distributed" }
+        return nil
+    }
+
     /// One optimizer step on `batch`; returns the loss (at θ + εz for ZO, as ZO-Bench reports it), the
     /// projected gradients and the step's trajectory line (nil for first-order runs). A non-finite loss or
     /// estimate stops the run before any parameter changes (TrainingStopped).
-    public func step(_ step: Int, batch: [Example]) throws -> (loss: Float, projected: [Float], trajectory: TrajectoryStep?) {
+    public func step(_ step: Int, batch whole: [Example]) throws -> (loss: Float, projected: [Float], trajectory: TrajectoryStep?) {
         let o = options.rule.optimizer
+        let batch = collective.size > 1 ? Array(whole[collective.share(of: whole.count)]) : whole
+        func combined(_ local: [Float]) -> [Float] { combine(local, share: batch.count, total: whole.count) }
         let lr = options.lr * options.schedule.factor(at: step)
         params.sparsity?.setStep(step)
         var updates: [BlockUpdate] = []
@@ -167,40 +197,42 @@ public final class Trainer {
         if o == .forwardGrad {
             let s = seed(step: step, block: 0, k: 0)
             let l = withoutGrad { Parameters.withResolver(DirectionTangentResolver(params, seed: s)) { task.loss(batch) } }
-            let jvp = l.tangent?.item() ?? 0
-            guard jvp.isFinite && l.item().isFinite else { throw TrainingStopped(step: step + 1, what: "the directional derivative is \(jvp), the loss \(l.item())") }
+            let both = combined([l.item(), l.tangent?.item() ?? 0])
+            let (loss, jvp) = (both[0], both[1])
+            guard jvp.isFinite && loss.isFinite else { throw TrainingStopped(step: step + 1, what: "the directional derivative is \(jvp), the loss \(loss)") }
             for i in 0..<params.count where !foIndices.contains(i) {
                 applyUpdate(params, tensor: i, seeds: [s], coefficients: [jvp], lr: lr, rule: options.rule, state: state)
             }
-            return (l.item(), [jvp], TrajectoryStep(step: step, lr: lr, updates: [BlockUpdate(block: -1, seeds: [s], coefficients: [jvp])]))
+            return (loss, [jvp], TrajectoryStep(step: step, lr: lr, updates: [BlockUpdate(block: -1, seeds: [s], coefficients: [jvp])]))
         }
-        let base = options.oneSided || o == .zoSGDConservative ? zoLoss(batch, resolver: nil) : .nan
+        let base = options.oneSided || o == .zoSGDConservative ? combined([zoLoss(batch, resolver: nil)])[0] : .nan
         for (b, members) in blockIndices.enumerated() {
             let subset = Set(members)
-            var seeds: [UInt64] = [], cs: [Float] = []
-            for k in 0..<options.q {
-                let s = seed(step: step, block: b, k: k)
-                let plus = zoLoss(batch, resolver: PerturbResolver(params, seed: s, scale: options.eps, subset: subset))
-                let c: Float
-                if options.oneSided {
-                    c = (plus - base) / options.eps
-                } else {
-                    let minus = zoLoss(batch, resolver: PerturbResolver(params, seed: s, scale: -options.eps, subset: subset))
-                    c = (plus - minus) / (2 * options.eps)
-                }
+            let seeds = (0..<options.q).map { seed(step: step, block: b, k: $0) }
+            // This block's probes on this rank's share, then one exchange for all of them.
+            var local: [Float] = []
+            for s in seeds {
+                local.append(zoLoss(batch, resolver: PerturbResolver(params, seed: s, scale: options.eps, subset: subset)))
+                if !options.oneSided { local.append(zoLoss(batch, resolver: PerturbResolver(params, seed: s, scale: -options.eps, subset: subset))) }
+            }
+            let losses = combined(local)
+            var cs: [Float] = []
+            for k in seeds.indices {
+                let plus = losses[options.oneSided ? k : 2 * k]
+                let c = options.oneSided ? (plus - base) / options.eps : (plus - losses[2 * k + 1]) / (2 * options.eps)
                 guard c.isFinite && plus.isFinite else {
                     throw TrainingStopped(step: step + 1, what: "the loss is \(plus) and the projected gradient \(c)")
                 }
                 if reported.isNaN { reported = plus }
-                seeds.append(s)
                 cs.append(o == .zoSGDSign ? (c > 0 ? 1 : c < 0 ? -1 : 0) : c)
                 projected.append(c)
             }
             var entry = BlockUpdate(block: b, seeds: seeds, coefficients: cs)
             if o == .zoSGDConservative {
                 // θ − ηG and θ + ηG on the same batch; keep the best of the three.
-                let down = zoLoss(batch, resolver: PerturbResolver(params, seed: seeds[0], scale: -lr * cs[0], subset: subset))
-                let up = zoLoss(batch, resolver: PerturbResolver(params, seed: seeds[0], scale: lr * cs[0], subset: subset))
+                let pair = combined([zoLoss(batch, resolver: PerturbResolver(params, seed: seeds[0], scale: -lr * cs[0], subset: subset)),
+                                     zoLoss(batch, resolver: PerturbResolver(params, seed: seeds[0], scale: lr * cs[0], subset: subset))])
+                let (down, up) = (pair[0], pair[1])
                 let m: Float = down <= base && down <= up ? 1 : (up < base && up < down ? -1 : 0)
                 for i in members { applyConservative(params, tensor: i, seed: seeds[0], coefficient: cs[0], lr: lr, multiplier: m) }
                 entry.conservative = m
@@ -227,17 +259,38 @@ public final class Trainer {
     public func run(train: [Example], dev: [Example], from first: Int = 0, cpuBefore: Double = 0,
                     each: (StepLog, TrajectoryStep?) throws -> Void) throws {
         let sampler = BatchSampler(count: train.count, batch: min(options.batch, train.count), seed: options.seed)
+        if collective.size > 1 {
+            if let why = Trainer.distributable(options) { throw DataError(description: why) }
+            guard min(options.batch, train.count) >= collective.size else {
+                throw DataError(description: "a batch of \(min(options.batch, train.count)) examples cannot be shared by \(collective.size) ranks")
+            }
+        }
         let start = Date(), cpu0 = cpuSeconds() - cpuBefore
         for s in first..<max(first, options.steps) {
             let batch = sampler.indices(step: s).map { train[$0] }
+            let before = exchangedBytes
             let (loss, projected, line) = try step(s, batch: batch)
-            let outOfTime = options.maxCPUSeconds.map { cpuSeconds() - cpu0 >= $0 } ?? false
+            var outOfTime = options.maxCPUSeconds.map { cpuSeconds() - cpu0 >= $0 } ?? false
+            if collective.size > 1 && options.maxCPUSeconds != nil {
+                // Every rank stops at the same step: as soon as one is out of time.
+                exchangedBytes += 8
+                outOfTime = collective.allReduceSum([outOfTime ? 1 : 0])[0] > 0
+            }
             let evaluate = (options.evalEvery > 0 && (s + 1) % options.evalEvery == 0) || s + 1 == options.steps || outOfTime
-            let acc = evaluate ? accuracy(task, dev, batch: options.evalBatch) : nil
+            let acc = evaluate ? devAccuracy(dev) : nil
             try each(StepLog(step: s + 1, loss: loss, projected: projected, lr: options.lr * options.schedule.factor(at: s),
-                             seconds: Date().timeIntervalSince(start), cpuSeconds: cpuSeconds() - cpu0, devAccuracy: acc), line)
+                             seconds: Date().timeIntervalSince(start), cpuSeconds: cpuSeconds() - cpu0, devAccuracy: acc,
+                             exchangedBytes: collective.size > 1 ? exchangedBytes - before : nil), line)
             if outOfTime { break }
         }
+    }
+
+    /// Accuracy on `dev`; distributed, each rank scores its share and the counts are summed.
+    func devAccuracy(_ dev: [Example]) -> Double {
+        guard collective.size > 1, !dev.isEmpty else { return accuracy(task, dev, batch: options.evalBatch) }
+        let mine = Array(dev[collective.share(of: dev.count)])
+        exchangedBytes += 8
+        return collective.allReduceSum([Double(correctCount(task, mine, batch: options.evalBatch))])[0] / Double(dev.count)
     }
 
     /// Everything a checkpoint needs besides the step: the trained tensors ("param.<name>"), the ZO

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import Runtime
 import RuntimeCLI
+import RuntimeMPI
 import ZOCore
 
 struct ZO: ParsableCommand {
@@ -85,6 +86,7 @@ struct Train: ParsableCommand {
     @Option(help: "Redraw sparsity masks every this many steps.") var sparsityEvery = 1
     @Option(help: "Hybrid ZO/FO: first-order on the last this many blocks and the head.") var hybridLayers: Int?
     @Option(help: "Stop after this many CPU seconds (user + system, all threads).") var maxCpu: Double?
+    @Flag(help: "Data-parallel over the ranks of an MPI job (mpirun -np N zo train --distributed ...): each rank scores its share of every batch, the ranks sum the losses (a few numbers per step) and apply the same update. Rank 0 writes --out (a directory all ranks can read when resuming).") var distributed = false
     @OptionGroup var directory: RunDirectoryOptions
     @OptionGroup var common: RunOptions
 
@@ -124,14 +126,32 @@ struct Train: ParsableCommand {
         o.maxCPUSeconds = maxCpu
         let config = TrainRunConfig(spec: spec, options: o, schedule: schedule, trainPath: train, devPath: dev,
                                     trainCount: trainCount, devCount: devCount)
-        do {
-            try trainRun(model, config: config, train: trainSet, dev: devSet, directory: directory, progress: common.showsProgress())
-        } catch let e as LoadError {
-            fatalLoad(program: "zo", e)
-        } catch let stop as TrainingStopped {
-            printError(program: "zo", "\(stop)")
-            throw ExitCode(ExitStatus.badRecords)
+        if distributed, let why = Trainer.distributable(o) { throw ValidationError(why) }
+        let mpi = distributed ? MPICollective() : nil
+        let collective: Collective = mpi ?? SoloCollective()
+        // Messages name the rank in a job of several; a rank that fails ends the whole job.
+        let program = collective.size > 1 ? "zo[rank \(collective.rank)]" : "zo"
+        // `everywhere`: every rank stops at the same point (a non-finite loss is the same sum on all);
+        // otherwise this rank alone failed and takes the job down, or the others would wait forever.
+        func fail(_ status: Int32, everywhere: Bool = false) -> Never {
+            if let mpi, mpi.size > 1, !everywhere { mpi.abort(status) }
+            mpi?.finish()
+            Foundation.exit(status)
         }
+        do {
+            try trainRun(model, config: config, train: trainSet, dev: devSet, directory: directory,
+                         progress: collective.rank == 0 && common.showsProgress(), collective: collective)
+        } catch let e as LoadError {
+            printError(program: program, "\(e)")
+            fail(ExitStatus.cannotLoad)
+        } catch let stop as TrainingStopped {
+            printError(program: program, "\(stop)")
+            fail(ExitStatus.badRecords, everywhere: true)
+        } catch {
+            printError(program: program, "\(error)")
+            fail(ExitStatus.badRecords)
+        }
+        mpi?.finish()
     }
 }
 
