@@ -16,11 +16,11 @@ BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
 PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama ptec nd-kd
 
-.PHONY: deps stamp build test test-install test-asan fuzz bench models check-e5 check-gliclass check-ls-llama demo install uninstall clean refenv
+.PHONY: deps stamp build test test-install test-scale-out bench-scale-out test-asan fuzz bench models check-e5 check-gliclass check-ls-llama demo install uninstall clean refenv
 
 # The system packages the build links against (Debian names). Installed with apt-get when this runs as
 # root or with passwordless sudo; otherwise the exact command to run is printed and make stops.
-DEBS = libopenblas-dev libpng-dev libjpeg-dev pkg-config
+DEBS = libopenblas-dev libpng-dev libjpeg-dev pkg-config libopenmpi-dev openmpi-bin
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -42,6 +42,7 @@ test: deps stamp models
 	$(SWIFT) build $(SWIFTFLAGS) --build-tests
 	$(SWIFT) test $(SWIFTFLAGS) --skip-build
 	$(MAKE) test-install
+	$(MAKE) test-scale-out
 
 bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/runtime-bench
@@ -213,13 +214,26 @@ uninstall:
 test-install:
 	scripts/test-install.sh
 
+# Past one machine (scale-out/README.md): `zo train --distributed` under mpirun -np 2, and embed/tokenize
+# as Spark stages in local[2] (skipped, saying so, without PySpark and Java; `make refenv` has PySpark).
+# Needs the release build (`make test` or `make build`).
+test-scale-out: models
+	python3 scale-out/mpi/test_zo_mpi.py $(BINDIR) $(MINILM) data/sst2/train-3000.jsonl data/sst2/dev.jsonl .build/test-scale-out/mpi
+	$(PYTHON) scale-out/spark/test_spark.py $(BINDIR) $(MINILM) data/sst2/train-3000.jsonl
+
+# The tables of scale-out/README.md: Spark local[2] against one process (embed), and zo's step time and
+# bytes on 1 and 2 ranks.
+bench-scale-out: build models
+	$(PYTHON) scale-out/spark/bench_spark.py $(BINDIR) $(MINILM) data/sst2/train-3000.jsonl
+	python3 scale-out/mpi/bench_zo_mpi.py $(BINDIR) $(SMOLGGUF) data/sst2/train-3000.jsonl data/sst2/dev.jsonl .build/bench-scale-out
+
 # The PyTorch + Hugging Face reference environment for fixtures and benchmarks (kept out of git).
 refenv:
 	python3 -m venv .refenv
 	# the CPU build of torch is named explicitly: a bare `torch` pulls a 5 GB CUDA build
 	.refenv/bin/pip install -q "torch==2.13.0+cpu" peft \
 	  transformers safetensors tokenizers sentence-transformers accelerate gguf numpy pillow scikit-image \
-	  scikit-learn seqeval gliclass==0.1.21 onnx onnxruntime
+	  scikit-learn seqeval gliclass==0.1.21 onnx onnxruntime pyspark
 
 clean:
 	rm -rf .build .build-install .build-asan .build-fuzz
