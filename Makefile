@@ -172,7 +172,7 @@ test-asan: deps stamp models
 # time, and run FUZZ_RUNS times from its seeds (Fuzz/corpus/<name>/; what it finds grows
 # .build-fuzz/corpus/<name>/). A crash stops it and leaves the input as .build-fuzz/crash-<name>-*.
 FUZZ_RUNS ?= 1000000
-FUZZERS   ?= jsonl safetensors gguf tokenizer png jpeg config trajectory
+FUZZERS   ?= jsonl safetensors gguf tokenizer png jpeg config trajectory npy
 FUZZFLAGS  = -c release -Xswiftc -sanitize=fuzzer,address -Xlinker -u -Xlinker LLVMFuzzerRunDriver $(ARCHFLAGS) --scratch-path .build-fuzz
 fuzz: deps
 	@for f in $(FUZZERS); do \

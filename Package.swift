@@ -110,7 +110,7 @@ let package = Package(
         // makes inert executables).
         .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
         .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support"),
-    ] + ["jsonl", "safetensors", "gguf", "tokenizer", "png", "jpeg", "config", "trajectory"].map { name in
+    ] + ["jsonl", "safetensors", "gguf", "tokenizer", "png", "jpeg", "config", "trajectory", "npy"].map { name in
         .executableTarget(name: "fuzz-\(name)", dependencies: ["Runtime", "FuzzSupport"] + (name == "trajectory" ? ["ZOCore"] : []),
                           path: "Fuzz/\(name)", swiftSettings: swiftSettings)
     } + [
