@@ -19,6 +19,11 @@ typedef void (*pool_task)(void *context, int worker);
 // the caller then runs the work some other way.
 int pool_run(int workers, pool_task task, void *context);
 
+// A byte published by one thread and read by others (acquire/release): lazily filled tables (the
+// tokenizer's Unicode pages) mark a part ready only after writing it.
+static inline unsigned char pool_load_acquire(const unsigned char *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void pool_store_release(unsigned char *p, unsigned char v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
 #ifdef __cplusplus
 }
 #endif
