@@ -3,7 +3,7 @@
 and a model of the step time at N = 8 ... 1,024 workers over a WAN.
 
 Measured (this machine, medians of 3 runs of STEPS steps each, the first step dropped as warm-up):
-  one process, --threads 2            (the single-machine baseline)
+  one process, --threads 1 and 2      (the single-machine baselines)
   mpirun -np 2, --threads 1 per rank  (same two cores, the batch split over two ranks)
 on SmolLM2-135M (the GGUF), batch 16, zo-sgd, full fine-tuning of all 135M parameters.
 
@@ -30,11 +30,12 @@ args = ["train", "--model", model, "--train", train, "--dev", dev, "--train-coun
 def per_step(out):
     log = [json.loads(l) for l in open(os.path.join(out, "log.jsonl"))]
     t = [b["seconds"] - a["seconds"] for a, b in zip(log, log[1:])]  # drops step 1 (warm-up)
-    return statistics.median(t), log[-1].get("exchanged_bytes")
+    return statistics.median(t), log[1].get("exchanged_bytes")  # a step without evaluation
 
 
 rows = {}
-for name, cmd in (("1 process, 2 threads", [zo] + args + ["--threads", "2"]),
+for name, cmd in (("1 process, 1 thread", [zo] + args + ["--threads", "1"]),
+                  ("1 process, 2 threads", [zo] + args + ["--threads", "2"]),
                   ("2 ranks x 1 thread", ["mpirun", "--oversubscribe", "-np", "2", zo] + args + ["--threads", "1", "--distributed"])):
     times = []
     for r in range(REPEATS):
@@ -50,7 +51,7 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 version = subprocess.run([zo, "--version"], capture_output=True, text=True).stdout.strip()
 print(f"zo distributed, SmolLM2-135M ({os.path.basename(model)}), batch {BATCH}, zo-sgd full, medians of {REPEATS} x {STEPS - 1} steps")
 print(f"CPU: {cpu}; {version}")
-print("| run | s/step | bytes all-reduced per step |")
+print("| run | s/step | bytes all-reduced per step (8 more on evaluation steps) |")
 print("|---|---|---|")
 for name, (s, b) in rows.items():
     print(f"| {name} | {s:.3f} | {b if b is not None else '0 (one process)'} |")

@@ -41,7 +41,7 @@ startup = median_time(lambda: one_process(1, data=""), n=5)
 one_record = median_time(lambda: one_process(1, data=lines[0] + "\n"), n=5)
 single = {t: median_time(lambda: one_process(t)) for t in (1, 2)}
 
-spark = (SparkSession.builder.master("local[2]").appName("mltools-bench").config("spark.ui.enabled", "false").getOrCreate())
+spark = (SparkSession.builder.master("local[2]").appName("mltools-bench").config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
 spark.sparkContext.addPyFile(os.path.join(here, "mltools_spark.py"))
 sc = spark.sparkContext

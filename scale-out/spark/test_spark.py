@@ -49,7 +49,7 @@ def single(program, *args, data=lines):
 
 
 spark = (SparkSession.builder.master("local[2]").appName("mltools-test")
-         .config("spark.ui.enabled", "false").config("spark.task.maxFailures", "1").getOrCreate())
+         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").config("spark.task.maxFailures", "1").getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
 spark.sparkContext.addPyFile(os.path.join(here, "mltools_spark.py"))
 sc = spark.sparkContext
