@@ -188,6 +188,60 @@ public final class Tokenizer: @unchecked Sendable {
         return out
     }
 
+    /// Encode one text as `encode(_:pair:addSpecialTokens:)` does, without the overflowing windows (what
+    /// `embed` and `tokenize` use). With right-side truncation, a text far longer than the truncation
+    /// needs is tokenized from a prefix instead of whole: the work and memory follow the tokens kept,
+    /// not the text (a 15 MB text cut to 128 tokens took 1 GB and 6-9 s whole). The prefix ends where a
+    /// whitespace run starts, at least 32 scalars per kept token plus 4,096 into the text; the result is
+    /// taken only when that prefix and one twice as long give the same encoding, so tokens near the cut
+    /// (a word split by it, a merge or Viterbi path it changed) can never reach the kept ones. Otherwise,
+    /// or for left truncation, the whole text is encoded.
+    public func encode(_ text: String, addSpecialTokens: Bool = true, keepOverflow: Bool) throws -> Encoding {
+        if !keepOverflow, let t = truncation, !t.left,
+           let head = try prefixEncoding(text, addSpecialTokens: addSpecialTokens, truncation: t) {
+            return head
+        }
+        var out = try encode(text, addSpecialTokens: addSpecialTokens)
+        if !keepOverflow { out.overflowing = [] }
+        return out
+    }
+
+    /// The encoding of a long text from its prefix (nil: the text is short, or the prefixes disagree).
+    func prefixEncoding(_ text: String, addSpecialTokens: Bool, truncation t: Truncation) throws -> Encoding? {
+        let kept = max(0, t.maxLength) + 2
+        let (first, overflow) = kept.multipliedReportingOverflow(by: 32)
+        guard !overflow, first + 4096 < Int.max / 8 else { return nil }
+        let cut1 = first + 4096, cut2 = 2 * cut1
+        // Scalars ≤ UTF-8 bytes: a text of fewer bytes than twice the longer cut is encoded whole.
+        guard text.utf8.count > 2 * cut2 else { return nil }
+        var head: [Unicode.Scalar] = []
+        head.reserveCapacity(cut2 + 1)
+        for u in text.unicodeScalars { head.append(u); if head.count > cut2 { break } }
+        guard head.count > cut2 else { return nil }
+        /// The end of the last word before `c` (where a whitespace run starts), or `c` when the second
+        /// half holds none.
+        func boundary(_ c: Int) -> Int {
+            var i = c
+            while i > c / 2 {
+                if head[i].properties.isWhitespace && !head[i - 1].properties.isWhitespace { return i }
+                i -= 1
+            }
+            return c
+        }
+        func encoded(_ end: Int) throws -> Encoding {
+            var e = try encodeUnpadded(String(String.UnicodeScalarView(head[..<end])), pair: nil,
+                                       addSpecialTokens: addSpecialTokens, truncation: t)
+            e.overflowing = []
+            if let p = padding { var one = [e]; padBatch(&one, p); e = one[0] }
+            return e
+        }
+        let a = try encoded(boundary(cut1))
+        // The shorter prefix must already be truncated (more tokens than kept), and agree with the longer.
+        guard try encodeSequence(String(String.UnicodeScalarView(head[..<boundary(cut1)])), typeId: 0).count > t.maxLength else { return nil }
+        let b = try encoded(boundary(cut2))
+        return a == b ? a : nil
+    }
+
     /// Encode several texts (and optional pairs); with padding configured, all to one length.
     public func encodeBatch(_ texts: [String], pairs: [String]? = nil, addSpecialTokens: Bool = true) throws -> [Encoding] {
         var out = try texts.indices.map { try encodeUnpadded(texts[$0], pair: pairs?[$0], addSpecialTokens: addSpecialTokens) }

@@ -98,7 +98,7 @@ public final class SentenceEncoder {
             let out = out
             parallelFor(texts.count, grain: 16) { range in
                 for i in range {
-                    do { out[i] = .success(try tokenizer.encode(lowercase ? texts[i].lowercased() : texts[i]).ids) } catch {
+                    do { out[i] = .success(try tokenizer.encode(lowercase ? texts[i].lowercased() : texts[i], keepOverflow: false).ids) } catch {
                         out[i] = .failure(error)
                     }
                 }

@@ -14,7 +14,7 @@ public func tokenizeRecords(_ runner: JSONLRunner, tokenizer: Tokenizer, fields:
     runner.forEach { r in
         let text = try r.string(fields.text)
         let enc: Encoding
-        do { enc = try tokenizer.encode(text, addSpecialTokens: addSpecialTokens) } catch {
+        do { enc = try tokenizer.encode(text, addSpecialTokens: addSpecialTokens, keepOverflow: false) } catch {
             throw RecordError("field '\(fields.text)': \(error)")
         }
         r.set(fields.ids, ints: enc.ids)
