@@ -160,4 +160,16 @@ final class NDKDCoreTests: XCTestCase {
         XCTAssertTrue(ref.scalars.allSatisfy { abs(Double($0) * 1e4 - (Double($0) * 1e4).rounded()) < 1e-2 }, "rounded to 4 decimals")
         XCTAssertNotEqual(ref.scalars, means.scalars, "augmented views give other means")
     }
+
+    func testJSONLLabelsWithoutNamesTakeAnyIndex() throws {
+        let line = { (label: String) in "{\"pixels\": [0, 128, 255, 64], \"shape\": [2, 2], \"label\": \(label)}" }
+        let set = try labelledSet(lines: [line("0"), line("11"), line("3")], path: "x", input: [1, 2, 2], classNames: nil)
+        XCTAssertEqual(set.labels, [0, 11, 3])
+        XCTAssertThrowsError(try labelledSet(lines: [line("-1")], path: "x", input: [1, 2, 2], classNames: nil))
+        XCTAssertThrowsError(try labelledSet(lines: [line("\"cat\"")], path: "x", input: [1, 2, 2], classNames: nil)) {
+            XCTAssertTrue("\($0)".contains("--class-names"), "\($0)")
+        }
+        XCTAssertEqual(try labelledSet(lines: [line("\"dog\"")], path: "x", input: [1, 2, 2], classNames: ["cat", "dog"]).labels, [1])
+        XCTAssertThrowsError(try labelledSet(lines: [line("2")], path: "x", input: [1, 2, 2], classNames: ["cat", "dog"]))
+    }
 }

@@ -57,20 +57,24 @@ public func recordPixels(_ r: Record, input: [Int], pixelsField: String = "pixel
 }
 
 /// A record's label as a class index (an integer, or one of `classNames`).
-public func recordLabel(_ r: Record, classNames: [String], field: String = "label") throws -> Int {
+/// A record's class: an index, or a name among `classNames`. Without names (nil) any non-negative index
+/// is taken (the number of classes then follows the data).
+public func recordLabel(_ r: Record, classNames: [String]?, field: String = "label") throws -> Int {
     guard let v = r.value(field) else { throw RecordError.missing(field) }
     if let s = v.stringValue {
-        guard let i = classNames.firstIndex(of: s) else { throw RecordError.field(field, "'\(s)' is not one of \(classNames)") }
+        guard let names = classNames else { throw RecordError.field(field, "'\(s)' is a class name; name the classes with --class-names, or give indices") }
+        guard let i = names.firstIndex(of: s) else { throw RecordError.field(field, "'\(s)' is not one of \(names)") }
         return i
     }
-    guard let i = try? r.int(field), (0..<classNames.count).contains(i) else {
-        throw RecordError.field(field, "must be a class index in 0..<\(classNames.count) or a class name")
+    let limit = classNames?.count ?? Int(Int32.max)
+    guard let i = try? r.int(field), (0..<limit).contains(i) else {
+        throw RecordError.field(field, classNames == nil ? "must be a class index (0 or more) or a class name" : "must be a class index in 0..<\(limit) or a class name")
     }
     return i
 }
 
 /// A labelled set from JSONL lines; errors name the line.
-public func labelledSet(lines: [String], path: String, input: [Int], classNames: [String]) throws -> ImageSet {
+public func labelledSet(lines: [String], path: String, input: [Int], classNames: [String]?) throws -> ImageSet {
     var values: [Float] = [], labels: [Int] = []
     for (i, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
         do {

@@ -41,7 +41,7 @@ private func readAnySet(_ path: String, split: String, input: [Int]?, classNames
         guard let shape, shape.count == 3 || shape.count == 2 else { throw DataError(description: "the first record needs a \"shape\" [C, H, W]") }
         let input = shape.count == 2 ? [1] + shape : shape
         guard input.allSatisfy({ (1...4096).contains($0) }) else { throw DataError(description: "image shape \(input): sides must be in 1…4096") }
-        return try labelledSet(lines: lines, path: path, input: input, classNames: classNames ?? (0..<10).map(String.init))
+        return try labelledSet(lines: lines, path: path, input: input, classNames: classNames)
     }
 }
 
