@@ -76,6 +76,24 @@ for opt in ["zo-sgd", "zo-sgd-sign", "zo-sgd-cons", "zo-sgd-mmt", "zo-adam", "fo
     print(opt.rightPad(14) + fmt(m.mb, 0).leftPad(10) + ratio(m.mb, inference.mb).leftPad(13) + fmt(s, 2).leftPad(10))
     try? FileManager.default.removeItem(atPath: out)
 }
+// zo's memory promise (zo-sgd within 1.05× of inference) on short prompts too, at 1 and 2 threads:
+// the 64 first SST-2 training sentences as they are (about 25 tokens with the template) and the
+// 64-token prompts above.
+let short = try String(contentsOfFile: root + "/data/sst2/train-3000.jsonl", encoding: .utf8).split(separator: "\n").prefix(64).joined(separator: "\n") + "\n"
+try short.write(toFile: tmp + "/short.jsonl", atomically: true, encoding: .utf8)
+print("\nzo-sgd's peak against inference's (zo eval), batch 16, by prompt length and threads")
+print("prompts".rightPad(22) + "threads".leftPad(8) + "eval MB".leftPad(10) + "zo-sgd MB".leftPad(11) + "ratio".leftPad(8))
+for (name, data, count) in [("SST-2 sentences (64)", tmp + "/short.jsonl", "64"), ("64-token prompts (16)", tmp + "/data.jsonl", "16")] {
+    for t in [1, 2] {
+        let e = try measure(["eval", "--model", dir + "/" + file, "--data", data, "--batch", "16", "--threads", String(t)])
+        let out = tmp + "/promise-\(t)"
+        let z = try measure(["train", "--model", dir + "/" + file, "--train", data, "--dev", data, "--train-count", count, "--dev-count", "16",
+                             "--batch", "16", "--threads", String(t), "--steps", "3", "--eval-every", "0", "--overwrite", "--out", out])
+        print(name.rightPad(22) + String(t).leftPad(8) + fmt(e.mb, 0).leftPad(10) + fmt(z.mb, 0).leftPad(11) + ratio(z.mb, e.mb).leftPad(8))
+        try? FileManager.default.removeItem(atPath: out)
+    }
+}
+
 print("\nreference: PyTorch (transformers, same GGUF dequantized to float32, same batch and threads)")
 print("".rightPad(14) + "peak MB".leftPad(10) + "s/step".leftPad(10) + "ours peak/ref".leftPad(15) + "ref s/ours s".leftPad(14))
 for (mode, opt) in [("infer", "inference"), ("mezo", "zo-sgd"), ("adam", "fo-adam")] {

@@ -4,7 +4,8 @@
 Checks, on 2,000 SST-2 training sentences:
   1. embed over 4 and over 32 partitions: every record back exactly once, in order, byte-identical
      to one `embed` process over the whole file;
-  2. tokenize the same way (a second program through the same helper);
+  2. tokenize the same way; lm-infinite score (a decoder) on 200 of them; and the three-stage chain
+     embed | loki zeroshot | loki predict (the demo's) on 50 texts against the same shell pipeline;
   3. two bad records (not JSON; a text that is a number) in different partitions come back as error
      records (the rest byte-identical to the clean run), the job completes, and the DataFrame has 2,000
      rows of which exactly 2 have an error;
@@ -38,6 +39,17 @@ def check(ok, what):
         failures.append(what)
 
 
+def differing(got, want):
+    """Lines that differ, error records compared without their line number (counted per partition)."""
+    def norm(line):
+        if '"error"' not in line:
+            return line
+        r = json.loads(line)
+        r.get("error", {}).pop("line", None)
+        return json.dumps(r, sort_keys=True)
+    return sum(norm(a) != norm(b) for a, b in zip(got, want)) + abs(len(got) - len(want))
+
+
 lines = [l.rstrip("\n") for l in open(sentences)][:2000]
 assert len(lines) == 2000, "needs 2,000 sentences"
 
@@ -59,9 +71,32 @@ for program, args in (("embed", ["--model", model]), ("tokenize", ["--model", mo
     check(len(expected[program]) == 2000, f"{program}: one process gives 2,000 lines")
     for parts in (4, 32):
         got = pipe_stage(sc.parallelize(lines, parts), program, *args, bindir=bindir).collect()
-        same = got == expected[program]
-        diff = sum(a != b for a, b in zip(got, expected[program]))
-        check(same, f"{program} over {parts} partitions: {len(got)} lines, byte-identical to one process ({diff} differ)")
+        diff = differing(got, expected[program])
+        check(diff == 0 and len(got) == 2000, f"{program} over {parts} partitions: {len(got)} lines, byte-identical to one process ({diff} differ)")
+
+# More programs, on fewer records: a decoder (lm-infinite score on SmolLM2's GGUF) and a three-stage
+# chain (embed | loki zeroshot | loki predict, the demo's pipeline) against the same shell pipeline.
+root = os.path.abspath(os.path.join(here, "..", ".."))
+smol = os.path.join(root, "data/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+few = lines[:200]
+want = single("lm-infinite", "score", "--model", smol, data=few)
+got = pipe_stage(sc.parallelize(few, 4), "lm-infinite", "score", "--model", smol, bindir=bindir).collect()
+errors = sum('"error"' in l for l in want)
+check(len(want) == 200 and differing(got, want) == 0,
+      f"lm-infinite score over 4 partitions: byte-identical to one process ({differing(got, want)} differ; {errors} error records, for texts of one token, equal but for their line numbers)")
+loki = os.path.join(root, "data/loki")
+classes = os.path.join(root, ".build/test-scale-out/loki-classes.jsonl")
+os.makedirs(os.path.dirname(classes), exist_ok=True)
+with open(os.path.join(loki, "fashion_classes.jsonl")) as f:
+    open(classes, "w").write("\n".join(single("embed", "--model", model, data=f.read().splitlines())) + "\n")
+zeroshot = ["zeroshot", "--class-embeddings", classes, "--observed", os.path.join(loki, "fashion_demo_observed.txt"), "--temperature", "0.1"]
+predict = ["predict", "--metric", os.path.join(loki, "fashion_tree.tsv"), "--observed", os.path.join(loki, "fashion_demo_observed.txt"), "--no-cache"]
+texts = open(os.path.join(loki, "fashion_texts.jsonl")).read().splitlines()
+want = single("loki", *predict, data=single("loki", *zeroshot, data=single("embed", "--model", model, data=texts)))
+rdd = pipe_stage(sc.parallelize(texts, 4), "embed", "--model", model, bindir=bindir)
+rdd = pipe_stage(rdd, "loki", *zeroshot, bindir=bindir)
+got = pipe_stage(rdd, "loki", *predict, bindir=bindir).collect()
+check(len(want) == len(texts) and differing(got, want) == 0, f"embed | loki zeroshot | loki predict as three stages over 4 partitions: {len(got)} lines, byte-identical to the shell pipeline")
 
 bad = list(lines)
 bad[100] = "not json {"
