@@ -119,11 +119,12 @@ final class NDKDToolTests: XCTestCase {
         XCTAssertEqual(try runTool("nd-kd", ["teacher", "--data", fmnist, "--val-split", "1", "--out", "/tmp/x-ndkd-never"]).status, 64)
         let dir = try temporaryDirectory("ndkd-err")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try "{\"pixels\": [1, 2], \"shape\": [1, 1, 2], \"label\": 0}\n{\"pixels\": [1, 2], \"shape\": [1, 1, 2], \"label\": 12}\n"
+        // A class name with no --class-names to look it up in (indices of any size are classes).
+        try "{\"pixels\": [1, 2], \"shape\": [1, 1, 2], \"label\": 0}\n{\"pixels\": [1, 2], \"shape\": [1, 1, 2], \"label\": \"cat\"}\n"
             .write(toFile: dir + "/bad.jsonl", atomically: true, encoding: .utf8)
         let bad = try runTool("nd-kd", ["teacher", "--data", dir + "/bad.jsonl", "--out", dir + "/m", "--quiet"])
         XCTAssertEqual(bad.status, 2, bad.stderr)
-        XCTAssertTrue(bad.stderr.contains("bad.jsonl:2"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("bad.jsonl:2") && bad.stderr.contains("--class-names"), bad.stderr)
         // Images too small for the architecture's poolings are an error before any kernel sees them.
         try "{\"pixels\": [1, 2], \"shape\": [1, 1, 2], \"label\": 0}\n{\"pixels\": [3, 4], \"shape\": [1, 1, 2], \"label\": 1}\n"
             .write(toFile: dir + "/tiny.jsonl", atomically: true, encoding: .utf8)
