@@ -223,23 +223,24 @@ public final class Tokenizer: @unchecked Sendable {
         func boundary(_ c: Int) -> Int {
             var i = c
             while i > c / 2 {
-                if head[i].properties.isWhitespace && !head[i - 1].properties.isWhitespace { return i }
+                if UChar.isSpace(head[i].value) && !UChar.isSpace(head[i - 1].value) { return i }
                 i -= 1
             }
             return c
         }
-        func encoded(_ end: Int) throws -> Encoding {
+        /// The prefix's encoding, and whether truncation cut it (what it cut went to `overflowing`).
+        func encoded(_ end: Int) throws -> (Encoding, truncated: Bool) {
             var e = try encodeUnpadded(String(String.UnicodeScalarView(head[..<end])), pair: nil,
                                        addSpecialTokens: addSpecialTokens, truncation: t)
+            let truncated = !e.overflowing.isEmpty
             e.overflowing = []
             if let p = padding { var one = [e]; padBatch(&one, p); e = one[0] }
-            return e
+            return (e, truncated)
         }
-        let a = try encoded(boundary(cut1))
-        // The shorter prefix must already be truncated (more tokens than kept), and agree with the longer.
-        guard try encodeSequence(String(String.UnicodeScalarView(head[..<boundary(cut1)])), typeId: 0).count > t.maxLength else { return nil }
-        let b = try encoded(boundary(cut2))
-        return a == b ? a : nil
+        // The shorter prefix must already be truncated, and agree with the longer.
+        let (a, truncated) = try encoded(boundary(cut1))
+        guard truncated else { return nil }
+        return try encoded(boundary(cut2)).0 == a ? a : nil
     }
 
     /// Encode several texts (and optional pairs); with padding configured, all to one length.
