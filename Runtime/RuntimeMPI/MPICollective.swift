@@ -7,8 +7,6 @@ import Runtime
 public final class MPICollective: Collective {
     public let rank: Int
     public let size: Int
-    /// Bytes of payload this process has passed to all-reduce so far (8 per double).
-    public private(set) var bytesReduced = 0
 
     /// Joins the job started by mpirun (or a job of one rank when started without it). Errors abort
     /// every rank (MPI's default handler), so a failed call never returns here.
@@ -22,7 +20,6 @@ public final class MPICollective: Collective {
         guard !values.isEmpty else { return [] }
         var buffer = values
         _ = buffer.withUnsafeMutableBufferPointer { mlt_mpi_allreduce_sum($0.baseAddress, Int32($0.count)) }
-        bytesReduced += 8 * values.count
         return buffer
     }
 

@@ -159,8 +159,13 @@ public final class Trainer {
     /// batch, on every rank. One process: the values unchanged.
     func combine(_ local: [Float], share: Int, total: Int) -> [Float] {
         guard collective.size > 1 else { return local }
-        exchangedBytes += 8 * local.count
-        return collective.allReduceSum(local.map { Double($0) * Double(share) }).map { Float($0 / Double(total)) }
+        return reduce(local.map { Double($0) * Double(share) }).map { Float($0 / Double(total)) }
+    }
+
+    /// The ranks' sum of `values`, counted in `exchangedBytes`.
+    func reduce(_ values: [Double]) -> [Double] {
+        exchangedBytes += 8 * values.count
+        return collective.allReduceSum(values)
     }
 
     /// Whether this run can be split over ranks (ZO estimates only: first-order parts would need whole
@@ -273,8 +278,7 @@ public final class Trainer {
             var outOfTime = options.maxCPUSeconds.map { cpuSeconds() - cpu0 >= $0 } ?? false
             if collective.size > 1 && options.maxCPUSeconds != nil {
                 // Every rank stops at the same step: as soon as one is out of time.
-                exchangedBytes += 8
-                outOfTime = collective.allReduceSum([outOfTime ? 1 : 0])[0] > 0
+                outOfTime = reduce([outOfTime ? 1 : 0])[0] > 0
             }
             let evaluate = (options.evalEvery > 0 && (s + 1) % options.evalEvery == 0) || s + 1 == options.steps || outOfTime
             let acc = evaluate ? devAccuracy(dev) : nil
@@ -289,8 +293,7 @@ public final class Trainer {
     func devAccuracy(_ dev: [Example]) -> Double {
         guard collective.size > 1, !dev.isEmpty else { return accuracy(task, dev, batch: options.evalBatch) }
         let mine = Array(dev[collective.share(of: dev.count)])
-        exchangedBytes += 8
-        return collective.allReduceSum([Double(correctCount(task, mine, batch: options.evalBatch))])[0] / Double(dev.count)
+        return reduce([Double(correctCount(task, mine, batch: options.evalBatch))])[0] / Double(dev.count)
     }
 
     /// Everything a checkpoint needs besides the step: the trained tensors ("param.<name>"), the ZO
