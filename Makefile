@@ -14,7 +14,7 @@ COMMIT     := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX     ?= /usr/local
 BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
-PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama ptec nd-kd
+PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama ptec nd-kd llmfew
 
 .PHONY: deps stamp build test test-install test-scale-out bench-scale-out test-asan fuzz bench models check-e5 check-gliclass check-ls-llama demo install uninstall clean refenv
 
@@ -161,6 +161,12 @@ demo: deps build models
 	$(BINDIR)/nd-kd images --data data/fashion-mnist --split test --class-names fashion-mnist --limit 3 \
 	  | $(BINDIR)/nd-kd predict --model .build/nd-kd-demo-student | sed 's/"shape".*"prediction"/…, "prediction"/; s/,"probs".*/}/'
 	$(BINDIR)/nd-kd eval --model .build/nd-kd-demo-student --teacher .build/nd-kd-demo-teacher --data data/fashion-mnist --split test
+	@echo "== llmfew: BasicMotions (UEA), 1 series per class, PTCEnc + SmolLM2 with LoRA, 30 epochs; 3 test series classified, all 40 scored =="
+	$(BINDIR)/llmfew convert --ts data/llmfew/BasicMotions_TEST.ts > .build/llmfew-demo-test.jsonl
+	$(BINDIR)/llmfew train --model $(SMOLGGUF) --data data/llmfew/BasicMotions_TRAIN.ts --shots 1 --epochs 30 --seed 1 \
+	  --out .build/llmfew-demo --overwrite --quiet
+	head -3 .build/llmfew-demo-test.jsonl | $(BINDIR)/llmfew predict --model .build/llmfew-demo | sed 's/"series".*"label"/…, "label"/'
+	$(BINDIR)/llmfew eval --model .build/llmfew-demo --data .build/llmfew-demo-test.jsonl
 
 # The test suite again under AddressSanitizer (its own build folder; slower, not part of `make test`).
 test-asan: deps stamp models

@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "ls-llama", targets: ["ls-llama"]),
         .executable(name: "ptec", targets: ["ptec"]),
         .executable(name: "nd-kd", targets: ["nd-kd"]),
+        .executable(name: "llmfew", targets: ["llmfew"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -80,6 +81,7 @@ let package = Package(
     + program("ls-llama", core: "LSLlamaCore")
     + program("ptec", core: "PTECCore", coreDependencies: ["CZlib"])
     + program("nd-kd", core: "NDKDCore")
+    + program("llmfew", core: "LLMFewCore")
     + [
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS", "CBuildInfo"], path: "Benchmarks/BenchSupport"),
@@ -131,6 +133,7 @@ let package = Package(
         .testTarget(name: "PTECTests", dependencies: ["RuntimeCLI", "PTECCore", "Runtime", "ToolTestSupport", "ptec"],
                     path: "Tests/PTECTests"),
         .testTarget(name: "NDKDTests", dependencies: ["RuntimeCLI", "NDKDCore", "Runtime", "ToolTestSupport", "nd-kd"], path: "Tests/NDKDTests"),
+        .testTarget(name: "LLMFewTests", dependencies: ["RuntimeCLI", "LLMFewCore", "Runtime", "ToolTestSupport", "llmfew"], path: "Tests/LLMFewTests"),
         .testTarget(name: "LokiTests", dependencies: ["RuntimeCLI", "LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),
     ],
     swiftLanguageModes: [.v5]

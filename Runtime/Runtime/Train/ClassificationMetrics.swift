@@ -47,7 +47,8 @@ public struct ClassificationScores: Sendable, Equatable {
         let (stp, sfp, sfn) = (tp.values.reduce(0, +), fp.values.reduce(0, +), fn.values.reduce(0, +))
         let mp = ratio(stp, stp + sfp), mr = ratio(stp, stp + sfn)
         var (sp, sr, sf, wf, support) = (0.0, 0.0, 0.0, 0.0, 0)
-        for l in labels {
+        // Sorted: a Set's order changes from process to process, and so would the sums' last bits.
+        for l in labels.sorted() {
             let (t, falsePos, n) = (tp[l] ?? 0, fp[l] ?? 0, fn[l] ?? 0)
             let p = ratio(t, t + falsePos), r = ratio(t, t + n), f = f1(p, r)
             (sp, sr, sf) = (sp + p, sr + r, sf + f)
