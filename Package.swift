@@ -105,6 +105,8 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .executableTarget(name: "nd-kd-bench", dependencies: ["NDKDCore", "Runtime", "BenchSupport"], path: "Benchmarks/NDKDBench",
                           swiftSettings: swiftSettings),
+        .executableTarget(name: "llmfew-bench", dependencies: ["LLMFewCore", "Runtime", "BenchSupport"], path: "Benchmarks/LLMFewBench",
+                          swiftSettings: swiftSettings),
         .executableTarget(name: "ptec-bench", dependencies: ["PTECCore", "Runtime", "BenchSupport"], path: "Benchmarks/PTECBench",
                           swiftSettings: swiftSettings),
 
