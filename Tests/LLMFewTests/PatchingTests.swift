@@ -54,4 +54,18 @@ final class PatchingTests: XCTestCase {
     func testClassesSortLikeNumpyUnique() {
         XCTAssertEqual(sortedClasses(["2.0", "10.0", "1.0", "2.0"]), ["1.0", "10.0", "2.0"])
     }
+
+    func testEuclideanAndDTWDisagreeOnAShiftedPeak() {
+        let a = Series(channels: [[0, 0, 1, 0, 0, 0]], label: "peak"), b = Series(channels: [[0, 0, 0, 0, 0, 0.6]], label: "late")
+        let q = Series(channels: [[0, 1, 0, 0, 0, 0]], label: nil)
+        XCTAssertEqual(euclideanSquared(q, a), 2, accuracy: 1e-6)
+        XCTAssertEqual(euclideanSquared(q, b), 1.36, accuracy: 1e-6)
+        XCTAssertEqual(dtwDependent(q, a), 0, accuracy: 1e-9)  // the peak warps onto the peak
+        XCTAssertEqual(nearestNeighbourLabels(train: [a, b], queries: [q], distance: .euclidean), ["late"])
+        XCTAssertEqual(nearestNeighbourLabels(train: [a, b], queries: [q], distance: .dtw), ["peak"])
+        // Unequal lengths: DTW aligns them; Euclidean pads the shorter with zeros.
+        let short = Series(channels: [[1, 2]], label: nil), long = Series(channels: [[1, 1, 2, 2]], label: nil)
+        XCTAssertEqual(dtwDependent(short, long), 0, accuracy: 1e-9)
+        XCTAssertEqual(euclideanSquared(short, long), 1 + 4 + 4, accuracy: 1e-6)
+    }
 }

@@ -19,9 +19,11 @@ final class WeightNormTests: XCTestCase {
         let g = Tensor(shape: [4, 1, 1], scalars: [0.5, 2, -1, 3])
         let w = weightNorm(v, g: g)
         for o in 0..<4 {
-            let row = w.slice(axis: 0, o, o + 1).scalars
-            let norm = sqrt(row.reduce(0) { $0 + $1 * $1 })
+            let row = w.slice(axis: 0, o, o + 1).scalars, vr = v.slice(axis: 0, o, o + 1).scalars
+            let norm = sqrt(row.reduce(0) { $0 + $1 * $1 }), vnorm = sqrt(vr.reduce(0) { $0 + $1 * $1 })
             XCTAssertEqual(norm, abs(g.scalars[o]), accuracy: 1e-5)
+            // and the direction: w = g · v / ‖v‖ element by element
+            for (a, b) in zip(row, vr) { XCTAssertEqual(a, g.scalars[o] * b / vnorm, accuracy: 1e-5) }
         }
     }
 

@@ -76,7 +76,8 @@ public final class LLMFewTraining {
     public var totalSteps: Int { stepsPerEpoch * options.epochs }
 
     public init(model: LLMFewModel, series: [Series], targets: [Int], options: LLMFewTrainOptions) throws {
-        guard !series.isEmpty, series.count == targets.count else { throw LLMFewError("no training series") }
+        guard !series.isEmpty else { throw LLMFewError("no training series") }
+        guard series.count == targets.count else { throw LLMFewError("\(series.count) training series for \(targets.count) targets") }
         (self.model, self.series, self.targets, self.options) = (model, series, targets, options)
         stepsPerEpoch = (series.count + options.batch - 1) / options.batch
         optimizer = Adam(trainedTensors(model).map(\.1), lr: options.lr, weightDecay: options.weightDecay)
@@ -140,7 +141,8 @@ public func selectTrainingSet(_ series: [Series], classes: [String], validationS
 public func classTargets(_ series: [Series], classes: [String]) throws -> [Int] {
     let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     return try series.map { s in
-        guard let l = s.label, let k = index[l] else { throw LLMFewError("label '\(s.label ?? "none")' is not one of \(classes)") }
+        guard let l = s.label else { throw LLMFewError("a series without a label") }
+        guard let k = index[l] else { throw LLMFewError("label '\(l)' is not one of \(classes)") }
         return k
     }
 }

@@ -36,8 +36,10 @@ struct Eval: ParsableCommand {
         do {
             let (s, loss) = try evaluate(net, series, batch: common.batch)
             writeLine(try scoresRecord(s, loss: loss))
-        } catch {
-            fatalLoad(program: "llmfew", path: data, problem: "\(error)")
+        } catch let e as LLMFewError {
+            // Data the model cannot score (a label it does not know, other channels, longer series).
+            printError(program: "llmfew", "\(data): \(e)")
+            throw ExitCode(1)
         }
     }
 }

@@ -50,6 +50,9 @@ struct NearestNeighbour: ParsableCommand {
         do {
             let (train, _) = try selectTrainingSet(all, classes: classes, validationSplit: valSplit, shots: shots, seed: common.seed)
             guard queries.allSatisfy({ $0.label != nil }) else { throw LLMFewError("every test series needs a label") }
+            if let m = all.first?.dimensions, let bad = (all + queries).first(where: { $0.dimensions != m }) {
+                throw LLMFewError("series with \(bad.dimensions) and \(m) channels: every series needs the same channels")
+            }
             let predicted = nearestNeighbourLabels(train: train, queries: queries, distance: distance)
             var r = try scoresRecord(LLMFewScores(gold: queries.map { $0.label! }, predicted: predicted))
             r.set("train_series", int: train.count)

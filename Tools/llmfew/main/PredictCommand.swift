@@ -11,7 +11,8 @@ struct Predict: ParsableCommand {
         discussion: """
         Reads {"series": [[…], …]} records and adds `prediction` (a class) and `probs` (class → \
         probability, in head order). A record that cannot be read, or whose series has other channels or \
-        more steps than the model takes, is written with an `error` field (or --on-error).
+        more steps than the model takes, is reported and skipped (exit 1), or written with an `error` \
+        field with --on-error pass.
 
         Example:
           llmfew predict --model bm < bm-test.jsonl | jq -c '{label, prediction}'
@@ -41,8 +42,7 @@ struct Predict: ParsableCommand {
             }
             return s
         }, compute: { batch in
-            // Shapes were checked when each record was read.
-            (try? net.probabilities(batch)) ?? []
+            try net.probabilities(batch)
         }, write: { r, p in
             let best = p.indices.max { p[$0] < p[$1] } ?? 0
             r.set("prediction", string: c.classes[best])

@@ -16,15 +16,16 @@ struct Train: ParsableCommand {
         dropout as --dropout, on the decoder's query and value projections, is our choice: the \
         original's LoRA settings are not published.
 
-        Classes are the training labels sorted as strings (numpy.unique, as the reference). Series \
-        shorter than --length (default: the longest training or validation series) are zero-padded at \
-        the end; longer ones are errors at prediction time.
+        Classes are the training labels sorted as strings (numpy.unique of string labels, as the \
+        reference). Series shorter than --length (default: the longest series of the files given) are \
+        zero-padded at the end; longer ones are errors at prediction time.
 
         Model selection: --val-split of each class is held out before the shots are drawn (or \
         --validation FILE) and the epoch with the best validation accuracy (then lowest loss) is kept; \
-        with no validation set the last epoch is kept. --reference-selection instead keeps the epoch \
-        with the best *test* macro accuracy (--test FILE, every --eval-every epochs), as the reference \
-        does: its figure is a maximum over many test evaluations and overstates what a user gets.
+        with no validation set the last epoch is kept. --reference-selection instead keeps the first \
+        epoch with the best *test* macro accuracy (--test FILE, after epochs 1, 3, 5, …), with the shots \
+        drawn from the whole training set, as the reference does: its figure is a maximum over many \
+        test evaluations and overstates what a user gets.
 
         The head returns logits and the loss applies one softmax; --reference-head restores the \
         reference's Dropout on the logits and the Softmax before CrossEntropyLoss (a double softmax). \
@@ -53,8 +54,12 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Validation series for model selection (instead of --val-split).", valueName: "file"))
     var validation: String?
 
-    @Option(help: "Share of each class held out for validation before the shots are drawn (0: none, the last epoch is kept).")
-    var valSplit: Double = 0.2
+    @Option(name: .customLong("val-split"), help: "Share of each class held out for validation before the shots are drawn (0: none, the last epoch is kept; default 0.2, 0 with --reference-selection).")
+    var valSplitOption: Double?
+
+    var valSplit: Double { valSplitOption ?? 0.2 }
+    /// The share held out in this run: none with --validation, none by default with --reference-selection.
+    var effectiveValSplit: Double { validation != nil ? 0 : (referenceSelection && valSplitOption == nil ? 0 : valSplit) }
 
     @Option(help: ArgumentHelp("Test series, read only with --reference-selection.", valueName: "file"))
     var test: String?
@@ -80,7 +85,7 @@ struct Train: ParsableCommand {
     var reducedSize = 128
     @Option(help: "PTCEnc kernel size.")
     var kernelSize = 3
-    @Option(help: "Dropout on the patch embeddings (and the LoRA dropout unless --lora-dropout).")
+    @Option(help: "Dropout on the patch embeddings (also the LoRA dropout unless --lora-dropout, and on the logits with --reference-head).")
     var dropout: Float = 0.1
 
     @Option(help: "lora (LLMFew), frozen (decoder without adapters) or none (no decoder).")
@@ -119,6 +124,11 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard shots >= 0 else { throw ValidationError("--shots must be 0 (all) or more") }
+        guard patchLen >= 1, stride >= 1, channels >= 1, reducedSize >= 1, kernelSize >= 1, (0...16).contains(depth) else {
+            throw ValidationError("--patch-len, --stride, --channels, --reduced-size and --kernel-size must be at least 1, --depth in 0…16")
+        }
+        guard loraR >= 1, loraAlpha > 0 else { throw ValidationError("--lora-r must be at least 1 and --lora-alpha positive") }
+        if let length, length < 1 { throw ValidationError("--length must be at least 1") }
         guard (0..<1).contains(valSplit) else { throw ValidationError("--val-split must be in [0, 1)") }
         guard epochs >= 1, epochs <= 1_000_000, trainBatch >= 1, evalEvery >= 1, stepSize >= 1 else {
             throw ValidationError("--epochs, --train-batch, --eval-every and --step-size must be at least 1")
@@ -135,7 +145,7 @@ struct Train: ParsableCommand {
     func identity(_ config: LLMFewConfig, train: Int, validation: Int) -> JSONValue {
         func n(_ i: Int) -> JSONValue { .number(JSONNumber(i)) }
         return .object(["config": config.json, "train": n(train), "validation": n(validation), "shots": n(shots),
-                        "val_split": JSONValue.finite(valSplit), "epochs": n(epochs), "train_batch": n(trainBatch),
+                        "val_split": JSONValue.finite(effectiveValSplit), "epochs": n(epochs), "train_batch": n(trainBatch),
                         "lr": JSONValue.finite(Double(lr)), "weight_decay": JSONValue.finite(Double(weightDecay)),
                         "step_size": n(stepSize), "gamma": JSONValue.finite(gamma), "eval_every": n(evalEvery),
                         "reference_selection": .bool(referenceSelection), "seed": n(Int(common.seed & ((1 << 53) - 1)))])
@@ -150,15 +160,20 @@ struct Train: ParsableCommand {
         let labels = all.compactMap(\.label) + (given ?? []).compactMap(\.label)
         let classList = classes.map(readNameList) ?? sortedClasses(labels)
         do {
-            let (trainSet, heldOut) = try selectTrainingSet(all, classes: classList, validationSplit: given == nil ? valSplit : 0,
+            // --reference-selection draws the shots from the whole training set, as the reference does,
+            // unless --val-split is given.
+            let (trainSet, heldOut) = try selectTrainingSet(all, classes: classList, validationSplit: effectiveValSplit,
                                                             shots: shots, seed: common.seed)
             let valSet = given ?? heldOut
             let m = all[0].dimensions
-            if let bad = (all + valSet).first(where: { $0.dimensions != m }) {
+            let every = all + (given ?? []) + (testSet ?? [])
+            if let bad = every.first(where: { $0.dimensions != m }) {
                 throw LLMFewError("series with \(bad.dimensions) and \(m) channels: every series needs the same channels")
             }
+            // The longest series of every file given (not of the shots drawn: a model must take the
+            // lengths its data has, whatever the seed).
             var config = LLMFewConfig(classes: classList, dimensions: m,
-                                      length: length ?? (trainSet + valSet).map(\.length).max()!, width: width ?? 1)
+                                      length: length ?? every.map(\.length).max()!, width: width ?? 1)
             (config.patchLen, config.stride, config.channels, config.depth) = (patchLen, stride, channels, depth)
             (config.reduced, config.kernel, config.dropout) = (reducedSize, kernelSize, dropout)
             (config.llm, config.baseModel, config.referenceHead) = (llm, model, referenceHead)
@@ -194,7 +209,7 @@ struct Train: ParsableCommand {
         let selectOn: [Series]? = referenceSelection ? testSet : (valSet.isEmpty ? nil : valSet)
         // Validate labels of the selection set up front (a bad label is an error now, not at epoch 2).
         if let selectOn { _ = try classTargets(selectOn, classes: net.config.classes) }
-        _ = try patchValues(trainSet + valSet, dimensions: net.config.dimensions, length: net.config.length,
+        _ = try patchValues(trainSet + valSet + (testSet ?? []), dimensions: net.config.dimensions, length: net.config.length,
                             patch: net.config.patchLen, stride: net.config.stride)
         let run = try RunDirectory(directory, program: "llmfew",
                                    files: [LLMFewFiles.configName, LLMFewFiles.weightsName, "adapter_model.safetensors", "adapter_config.json", "log.jsonl"],
@@ -228,8 +243,9 @@ struct Train: ParsableCommand {
             e.set("lr", r.lr)
             try log.write(e, progress: "step \(r.step)/\(training.totalSteps) epoch \(r.epoch) loss \(String(format: "%.4f", r.loss))")
             let epochEnd = r.step % training.stepsPerEpoch == 0
-            // The reference tests after 0-based epochs 0, 2, 4, …: 1-based epochs 1, 3, 5, ….
-            let due = epochEnd && ((r.epoch - 1) % evalEvery == 0 || r.step == training.totalSteps)
+            // The reference tests after 0-based epochs 0, 2, 4, …: 1-based epochs 1, 3, 5, … (and not
+            // necessarily the last); validation selection also scores the last epoch.
+            let due = epochEnd && ((r.epoch - 1) % evalEvery == 0 || (!referenceSelection && r.step == training.totalSteps))
             if let selectOn, due {
                 let (s, loss) = try evaluate(net, selectOn, batch: common.batch)
                 let name = referenceSelection ? "test" : "val"
@@ -238,7 +254,8 @@ struct Train: ParsableCommand {
                 for (k, v) in s.named { m.set(name + "_" + k, v) }
                 m.set(name + "_loss", loss)
                 let metric = referenceSelection ? s.macroAccuracy : s.accuracy
-                if metric > best.metric || (metric == best.metric && loss < best.loss) {
+                // The reference keeps the first epoch of the best test figure (strictly greater).
+                if metric > best.metric || (!referenceSelection && metric == best.metric && loss < best.loss) {
                     best = (metric, loss)
                     bestEpoch = r.epoch
                     try LLMFewFiles.save(net, to: run.path)
