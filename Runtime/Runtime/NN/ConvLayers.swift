@@ -42,6 +42,15 @@ public final class Conv2d: Module, UnaryLayer {
         super.init()
     }
 
+    /// A layer around given tensors (weight [out, in/groups, kh, kw]; models loaded from checkpoints).
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, groups: Int = 1) {
+        precondition(weight.rank == 4, "Conv2d: weight must be [out, in/groups, kh, kw], got \(weight.shape)")
+        self.weight = weight
+        self.bias = bias
+        (self.stride, self.padding, self.dilation, self.groups) = ((stride, stride), (padding, padding), (1, 1), groups)
+        super.init()
+    }
+
     public convenience init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                             bias: Bool = true, generator: RandomGenerator = Initializer.generator) {
         self.init(inChannels, outChannels, kernel: (kernel, kernel), stride: (stride, stride),

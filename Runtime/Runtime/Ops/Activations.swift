@@ -77,6 +77,15 @@ public func silu(_ x: Tensor) -> Tensor {
     }
 }
 
+/// x σ(1.702 x): CLIP's "quick_gelu" (the sigmoid approximation of GELU).
+public func quickGelu(_ x: Tensor) -> Tensor {
+    let out = vectorMap(x) { v in v * vsigmoid(1.702 * v) }
+    propagate(out, [x]) { vectorZip(x.tangent!, x) { d, v in let s = vsigmoid(1.702 * v); return d * s * (1 + 1.702 * v * (1 - s)) } }
+    return record(out, "quick_gelu", [x]) { g in
+        [vectorZip(g, x) { d, v in let s = vsigmoid(1.702 * v); return d * s * (1 + 1.702 * v * (1 - s)) }]
+    }
+}
+
 /// Activation by name, as configs spell them ("gelu", "gelu_new", "relu", "silu", "tanh", ...).
 public func activation(named name: String) -> ((Tensor) -> Tensor)? {
     switch name.lowercased() {
@@ -84,6 +93,7 @@ public func activation(named name: String) -> ((Tensor) -> Tensor)? {
     case "gelu", "gelu_python": return { gelu($0) }
     case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_tanh": return { gelu($0, approximation: .tanh) }
     case "silu", "swish": return silu
+    case "quick_gelu": return quickGelu
     case "tanh": return tanh
     case "sigmoid": return sigmoid
     case "leaky_relu": return { leakyRelu($0) }
