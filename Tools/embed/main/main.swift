@@ -17,6 +17,12 @@ struct Embed: ParsableCommand {
         LLaMA-family directory or GGUF file gets last-token pooling. Texts longer than the maximum \
         length are truncated, as sentence-transformers does.
 
+        A CLIP directory (Hugging Face CLIPModel: config.json with model_type clip, model.safetensors, \
+        tokenizer.json, preprocessor_config.json) embeds both: a record with an --image-field (a PNG \
+        or JPEG path, or base64 bytes) gets the image tower's vector, one with a text the text \
+        tower's, in the joint space (not normalized unless --normalize). An image that cannot be read \
+        is a bad record.
+
         Example:
           embed --model data/models/all-MiniLM-L6-v2 < sentences.jsonl > embedded.jsonl
         """,
@@ -27,6 +33,9 @@ struct Embed: ParsableCommand {
 
     @Option(help: "Input field holding the text.")
     var field = "text"
+
+    @Option(help: "Input field holding an image path or base64 bytes (CLIP models).")
+    var imageField = "image"
 
     @Option(help: "Output field for the vector.")
     var outField = "embedding"
@@ -53,6 +62,23 @@ struct Embed: ParsableCommand {
     func run() throws {
         common.apply()
         Initializer.seed(common.seed)
+        if CLIPEncoder.isCLIP(model) {
+            if pooling != nil || maxLength != nil {
+                throw ValidationError("--pooling and --max-length do not apply to CLIP models (EOS pooling, the model's positions)")
+            }
+            let clip: CLIPEncoder
+            do { clip = try CLIPEncoder(path: model, normalize: normalize ?? false) } catch {
+                fatalLoad(program: "embed", path: model, problem: "\(error)")
+            }
+            let runner = JSONLRunner(program: "embed", io: io, common: common)
+            throw ExitCode(runner.mapBatches(batchSize: common.batch > Int.max / 32 ? Int.max : common.batch * 32, read: { r -> EmbedInput in
+                if r.has(imageField) {
+                    let v = try r.string(imageField)
+                    do { return .image(try recordImage(v)) } catch { throw RecordError.field(imageField, "\(error)") }
+                }
+                return .text(try r.string(field))
+            }, compute: { clip.embedEach($0, batchSize: common.batch) }, write: { r, v in try r.set(outField, floats: try v.get()) }))
+        }
         let encoder: SentenceEncoder
         do {
             encoder = try SentenceEncoder(path: model, pooling: pooling.flatMap(PoolingMode.init), normalize: normalize,
