@@ -21,11 +21,12 @@ final class CLIPEmbedTests: XCTestCase {
         let b64 = try Data(contentsOf: URL(fileURLWithPath: photo)).base64EncodedString()
         var lines = fx.images.map { "{\"image\": \"\(Repo.path("data/images/" + $0))\"}" }
         lines += fx.texts.map { "{\"text\": \"\($0)\"}" }
-        lines += ["{\"image\": \"data:image/png;base64,\(b64)\"}", "{\"image\": \"\(Repo.path("data/README.md"))\"}", "{\"image\": \"nowhere.png\"}"]
+        lines += ["{\"image\": \"data:image/png;base64,\(b64)\"}", "{\"image\": \"\(Repo.path("data/README.md"))\"}", "{\"image\": \"nowhere.png\"}",
+                  "{\"image\": \"\(photo)\", \"text\": \"w5\"}"]
         let r = try runTool("embed", ["--model", Repo.path("data/fixtures/clip/tiny"), "--on-error", "pass", "--quiet"], stdin: lines.joined(separator: "\n") + "\n")
         XCTAssertEqual(r.status, 0, r.stderr)
         let out = r.stdout.split(separator: "\n").map { try! JSONValue(parsing: Array($0.utf8)) }
-        XCTAssertEqual(out.count, 7)
+        XCTAssertEqual(out.count, 8)
         func vector(_ i: Int) -> [Float] { out[i]["embedding"]?.arrayValue?.compactMap { try? $0.numberValue?.float() } ?? [] }
         let expected = fx.image_embeds + fx.text_embeds + [fx.image_embeds[0]]
         for (i, e) in expected.enumerated() {
@@ -37,6 +38,7 @@ final class CLIPEmbedTests: XCTestCase {
         }
         XCTAssertNotNil(out[5]["error"], "\(out[5])")
         XCTAssertNotNil(out[6]["error"], "\(out[6])")
+        XCTAssertTrue(out[7]["error"]?["message"]?.stringValue?.contains("both") ?? false, "\(out[7])")
         let normalized = try runTool("embed", ["--model", Repo.path("data/fixtures/clip/tiny"), "--normalize", "--quiet"], stdin: lines[2] + "\n")
         let n = try JSONValue(parsing: Array(normalized.stdout.utf8))["embedding"]?.arrayValue?.compactMap { try? $0.numberValue?.double() } ?? []
         XCTAssertEqual(n.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-5)

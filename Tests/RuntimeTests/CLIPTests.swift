@@ -63,7 +63,7 @@ final class CLIPTests: XCTestCase {
             var p = CLIPImagePreprocessing()
             p.shortestEdge = c.shortest_edge
             (p.cropHeight, p.cropWidth) = (c.crop[0], c.crop[1])
-            let x = p.pixels(try Image(contentsOf: Self.dir + "/images/" + c.image))
+            let x = try p.pixels(try Image(contentsOf: Self.dir + (c.image.hasPrefix("fixtures") ? "/" : "/images/") + c.image))
             XCTAssertEqual(x.shape, c.shape, c.image)
             close(x.scalars, c.pixel_values, 1e-5, "\(c.image) at \(c.shortest_edge)/\(c.crop)")
         }

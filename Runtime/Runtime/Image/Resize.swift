@@ -140,7 +140,8 @@ extension Image {
 
     /// The central crop (zero-padded where the image is smaller, as transformers' center_crop).
     public func centerCropped(width cw: Int, height ch: Int) -> Image {
-        let top = Int(Double(height - ch) / 2), left = Int(Double(width - cw) / 2)
+        // Floor division, as transformers' (h − ch) // 2: an odd shortfall pads one more row at the top.
+        let top = Int((Double(height - ch) / 2).rounded(.down)), left = Int((Double(width - cw) / 2).rounded(.down))
         var out = [UInt8](repeating: 0, count: cw * ch * channels)
         for y in 0..<ch where (0..<height).contains(y + top) {
             for x in 0..<cw where (0..<width).contains(x + left) {
@@ -154,10 +155,17 @@ extension Image {
 extension CLIPImagePreprocessing {
     /// CLIPImageProcessor with Pillow: RGB (alpha over white), shortest edge to `shortestEdge` (bicubic; the long edge
     /// int(size · long / short)), centre crop, × rescaleFactor, (x − mean)/std. → [3, cropHeight, cropWidth].
-    public func pixels(_ image: Image) -> Tensor {
+    /// The most pixels a resized image may have (an extreme aspect ratio would otherwise ask for gigabytes).
+    public static let maxResizedPixels = 1 << 26
+
+    public func pixels(_ image: Image) throws -> Tensor {
+        guard image.width > 0 && image.height > 0 else { throw ImageError(.decode, path: nil, "an empty image") }
         let im = image.rgbOverWhite
         let short = min(im.width, im.height), long = max(im.width, im.height)
-        let newLong = Int(Double(shortestEdge) * Double(long) / Double(short))
+        let newLong = max(1, Int(Double(shortestEdge) * Double(long) / Double(short)))
+        guard newLong <= Self.maxResizedPixels / shortestEdge else {
+            throw ImageError(.decode, path: nil, "a \(im.width)×\(im.height) image would resize to \(newLong) × \(shortestEdge) pixels (more than \(Self.maxResizedPixels))")
+        }
         let (w, h) = im.width <= im.height ? (shortestEdge, newLong) : (newLong, shortestEdge)
         let cropped = (w == im.width && h == im.height ? im : im.resized(width: w, height: h)).centerCropped(width: cropWidth, height: cropHeight)
         var out = [Float](repeating: 0, count: 3 * cropHeight * cropWidth)

@@ -72,6 +72,9 @@ public struct CLIPConfig: Sendable {
             throw fail("vision_config: image_size \(vision.imageSize) and patch_size \(vision.patchSize) give no patches")
         }
         guard projectionDim > 0, text.vocabSize > 0, text.maxPositionEmbeddings > 0 else { throw fail("projection_dim, vocab_size and max_position_embeddings must be positive") }
+        guard vision.numChannels == 3 else { throw fail("vision_config.num_channels is \(vision.numChannels); images are RGB (3)") }
+        // A pad id outside the vocabulary (-1 in some configs): pads are hidden keys, any row works.
+        if !(0..<text.vocabSize).contains(text.padTokenId) { text.padTokenId = 0 }
     }
 }
 
@@ -86,11 +89,22 @@ public struct CLIPImagePreprocessing: Sendable {
 
     public init() {}
 
-    /// preprocessor_config.json (missing keys keep CLIP's defaults).
-    public init(json: JSONValue) {
-        if let s = json["size"] {
-            if let e = try? s["shortest_edge"]?.numberValue?.int() { shortestEdge = e } else if let e = try? s.numberValue?.int() { shortestEdge = e }
+    /// preprocessor_config.json (missing keys keep CLIP's defaults; `imageSize` for a missing size and
+    /// crop). Settings this port does not follow are errors, not silently different pixels.
+    public init(json: JSONValue, imageSize: Int = 224, path: String = "preprocessor_config.json") throws {
+        (shortestEdge, cropHeight, cropWidth) = (imageSize, imageSize, imageSize)
+        for flag in ["do_resize", "do_center_crop", "do_rescale", "do_normalize", "do_convert_rgb"] where json[flag]?.boolValue == false {
+            throw CheckpointError(path, "\(flag) false is not supported (CLIP's preprocessing does every step)")
         }
+        if let r = try? json["resample"]?.numberValue?.int(), r != 3 { throw CheckpointError(path, "resample \(r) is not supported (3, bicubic, is)") }
+        if let s = json["size"] {
+            if let e = try? s["shortest_edge"]?.numberValue?.int() { shortestEdge = e } else if let e = try? s.numberValue?.int() { shortestEdge = e } else {
+                throw CheckpointError(path, "size must be {\"shortest_edge\": N} (fixed height × width resizing is not supported)")
+            }
+        }
+        guard shortestEdge > 0 else { throw CheckpointError(path, "size \(shortestEdge) must be positive") }
+        if let m = json["image_mean"], m.arrayValue?.count != 3 { throw CheckpointError(path, "image_mean must have 3 numbers") }
+        if let s = json["image_std"], s.arrayValue?.count != 3 { throw CheckpointError(path, "image_std must have 3 numbers") }
         if let c = json["crop_size"] {
             if let n = try? c.numberValue?.int() { (cropHeight, cropWidth) = (n, n) }
             if let h = try? c["height"]?.numberValue?.int(), let w = try? c["width"]?.numberValue?.int() { (cropHeight, cropWidth) = (h, w) }

@@ -6,9 +6,10 @@
 import Foundation
 import Runtime
 
-public enum EmbedInput: Sendable {
+public enum EmbedInput {
     case text(String)
-    case image(Image)
+    /// Preprocessed pixels [3, H, W] (decoded images are not kept: a batch of them could be large).
+    case pixels(Tensor)
 }
 
 public final class CLIPEncoder {
@@ -28,9 +29,17 @@ public final class CLIPEncoder {
         model = try CLIPModel.load(directory: path)
         let tok = (path as NSString).appendingPathComponent("tokenizer.json")
         tokenizer = FileManager.default.fileExists(atPath: tok) ? try Tokenizer.load(path: tok) : nil
+        if let tokenizer, tokenizer.vocabSize > model.config.text.vocabSize {
+            throw CheckpointError(tok, "token ids up to \(tokenizer.vocabSize - 1) for a text tower of \(model.config.text.vocabSize) tokens")
+        }
+        if let tokenizer, tokenizer.specialTokenCount() >= model.config.text.maxPositionEmbeddings {
+            throw CheckpointError(tok, "\(tokenizer.specialTokenCount()) special tokens leave no room in \(model.config.text.maxPositionEmbeddings) positions")
+        }
         let pre = (path as NSString).appendingPathComponent("preprocessor_config.json")
         if let data = FileManager.default.contents(atPath: pre) {
-            do { preprocessing = CLIPImagePreprocessing(json: try JSONValue(parsing: [UInt8](data))) } catch { throw CheckpointError(pre, "\(error)") }
+            let json: JSONValue
+            do { json = try JSONValue(parsing: [UInt8](data)) } catch { throw CheckpointError(pre, "\(error)") }
+            preprocessing = try CLIPImagePreprocessing(json: json, imageSize: model.config.vision.imageSize, path: pre)
         } else {
             var p = CLIPImagePreprocessing()
             p.shortestEdge = model.config.vision.imageSize
@@ -51,11 +60,19 @@ public final class CLIPEncoder {
         var images: [(Int, Tensor)] = [], texts: [(Int, [Int])] = []
         for (i, input) in inputs.enumerated() {
             switch input {
-            case .image(let im):
-                images.append((i, preprocessing.pixels(im)))
+            case .pixels(let x):
+                images.append((i, x))
             case .text(let s):
                 guard let tokenizer else { out[i] = .failure(CheckpointError("tokenizer.json", "this CLIP model has no tokenizer.json: it embeds images only")); continue }
-                do { texts.append((i, try tokenizer.encode(s, maxLength: model.config.text.maxPositionEmbeddings).ids)) } catch { out[i] = .failure(error) }
+                do {
+                    let ids = try tokenizer.encode(s, maxLength: model.config.text.maxPositionEmbeddings).ids
+                    // Pooling reads the EOS token: a text without one (a tokenizer that adds none) has no vector.
+                    let eos = model.config.text.eosTokenId
+                    guard !ids.isEmpty, eos == 2 || ids.contains(eos) else {
+                        throw EmbedError("the tokenizer gave \(ids.isEmpty ? "no tokens" : "no end-of-text token (id \(eos))") for this text")
+                    }
+                    texts.append((i, ids))
+                } catch { out[i] = .failure(error) }
             }
         }
         withoutGrad {
@@ -91,13 +108,19 @@ public final class CLIPEncoder {
     }
 }
 
+struct EmbedError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
 /// An image given in a record: a PNG or JPEG path, or its bytes in base64 (optionally as a data: URL).
 public func recordImage(_ value: String) throws -> Image {
     if FileManager.default.fileExists(atPath: value) { return try Image(contentsOf: value) }
     var b64 = value
     if b64.hasPrefix("data:"), let comma = b64.firstIndex(of: ",") { b64 = String(b64[b64.index(after: comma)...]) }
-    guard value.count > 64 || value.hasPrefix("data:"), let data = Data(base64Encoded: b64, options: .ignoreUnknownCharacters) else {
-        throw ImageError(.read, path: value, "no such file, and not base64 image bytes")
+    b64.removeAll { $0 == "\n" || $0 == "\r" || $0 == " " }
+    guard let data = Data(base64Encoded: b64), data.count >= 8, Image.format(of: [UInt8](data.prefix(16))) != nil else {
+        throw ImageError(.read, path: nil, "'\(value.prefix(80))' is neither a readable file nor base64 PNG/JPEG bytes")
     }
     return try Image(decoding: [UInt8](data), path: nil)
 }

@@ -20,8 +20,9 @@ struct Embed: ParsableCommand {
         A CLIP directory (Hugging Face CLIPModel: config.json with model_type clip, model.safetensors, \
         tokenizer.json, preprocessor_config.json) embeds both: a record with an --image-field (a PNG \
         or JPEG path, or base64 bytes) gets the image tower's vector, one with a text the text \
-        tower's, in the joint space (not normalized unless --normalize). An image that cannot be read \
-        is a bad record.
+        tower's, in the joint space (not normalized unless --normalize, as transformers' \
+        get_image_features / get_text_features; CLIP compares normalized vectors). An image that \
+        cannot be read, or a record with both an image and a text, is a bad record.
 
         Example:
           embed --model data/models/all-MiniLM-L6-v2 < sentences.jsonl > embedded.jsonl
@@ -73,8 +74,9 @@ struct Embed: ParsableCommand {
             let runner = JSONLRunner(program: "embed", io: io, common: common)
             throw ExitCode(runner.mapBatches(batchSize: common.batch > Int.max / 32 ? Int.max : common.batch * 32, read: { r -> EmbedInput in
                 if r.has(imageField) {
+                    if r.has(field) { throw RecordError.field(imageField, "the record has both an image and a '\(field)': give one per record") }
                     let v = try r.string(imageField)
-                    do { return .image(try recordImage(v)) } catch { throw RecordError.field(imageField, "\(error)") }
+                    do { return .pixels(try clip.preprocessing.pixels(try recordImage(v))) } catch { throw RecordError.field(imageField, "\(error)") }
                 }
                 return .text(try r.string(field))
             }, compute: { clip.embedEach($0, batchSize: common.batch) }, write: { r, v in try r.set(outField, floats: try v.get()) }))

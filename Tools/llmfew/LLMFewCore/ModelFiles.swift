@@ -43,6 +43,22 @@ public enum LLMFewFiles {
         return LLMFewModel(config: config, backbone: backbone, generator: RandomGenerator(seed: seed, stream: 0x11F_E3))
     }
 
+    /// A decoder's hidden size from its config.json or GGUF metadata, without reading its weights (the
+    /// width `--llm none` gives its embeddings for a like-for-like ablation).
+    public static func decoderWidth(_ path: String) throws -> Int {
+        switch try ModelRegistry.locate(path) {
+        case .gguf(let p):
+            let f = try GGUFFile(path: p)
+            let arch = f.metadata["general.architecture"]?.string ?? "llama"
+            guard let w = f.metadata[arch + ".embedding_length"]?.int else { throw CheckpointError(p, "no \(arch).embedding_length") }
+            return w
+        case .directory(let d):
+            let c = (d as NSString).appendingPathComponent("config.json")
+            guard let w = try ConfigFile.read(c).json()["hidden_size"]?.numberValue?.int() else { throw CheckpointError(c, "no hidden_size") }
+            return w
+        }
+    }
+
     public static func isModel(_ directory: String) -> Bool {
         FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent(configName))
     }

@@ -181,7 +181,7 @@ struct Train: ParsableCommand {
             if let t = loraTargets { config.loraTargets = t.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             if llm == .none, width == nil, let model {
                 // The width of the decoder the LLM runs would use, for a like-for-like ablation.
-                config.width = try ModelRegistry.loadBackbone(path: model).descriptor.hiddenSize
+                config.width = try LLMFewFiles.decoderWidth(model)
                 config.baseModel = nil
             }
             let net: LLMFewModel
