@@ -14,7 +14,7 @@ COMMIT     := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX     ?= /usr/local
 BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
-PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama ptec nd-kd llmfew
+PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama ptec nd-kd llmfew labo
 
 .PHONY: deps stamp build test test-install test-scale-out bench-scale-out test-asan fuzz bench models check-e5 check-gliclass check-ls-llama demo install uninstall clean refenv
 
@@ -240,7 +240,7 @@ refenv:
 	# the CPU build of torch is named explicitly: a bare `torch` pulls a 5 GB CUDA build
 	.refenv/bin/pip install -q "torch==2.13.0+cpu" peft \
 	  transformers safetensors tokenizers sentence-transformers accelerate gguf numpy pillow scikit-image \
-	  scikit-learn seqeval gliclass==0.1.21 onnx onnxruntime pyspark
+	  scikit-learn seqeval gliclass==0.1.21 onnx onnxruntime pyspark apricot-select==0.6.1
 
 clean:
 	rm -rf .build .build-install .build-asan .build-fuzz

@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "ptec", targets: ["ptec"]),
         .executable(name: "nd-kd", targets: ["nd-kd"]),
         .executable(name: "llmfew", targets: ["llmfew"]),
+        .executable(name: "labo", targets: ["labo"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -82,6 +83,7 @@ let package = Package(
     + program("ptec", core: "PTECCore", coreDependencies: ["CZlib"])
     + program("nd-kd", core: "NDKDCore")
     + program("llmfew", core: "LLMFewCore")
+    + program("labo", core: "LaboCore")
     + [
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS", "CBuildInfo"], path: "Benchmarks/BenchSupport"),
@@ -135,6 +137,7 @@ let package = Package(
         .testTarget(name: "PTECTests", dependencies: ["RuntimeCLI", "PTECCore", "Runtime", "ToolTestSupport", "ptec"],
                     path: "Tests/PTECTests"),
         .testTarget(name: "NDKDTests", dependencies: ["RuntimeCLI", "NDKDCore", "Runtime", "ToolTestSupport", "nd-kd"], path: "Tests/NDKDTests"),
+        .testTarget(name: "LaboTests", dependencies: ["RuntimeCLI", "LaboCore", "Runtime", "ToolTestSupport", "labo"], path: "Tests/LaboTests"),
         .testTarget(name: "LLMFewTests", dependencies: ["RuntimeCLI", "LLMFewCore", "Runtime", "ToolTestSupport", "llmfew"], path: "Tests/LLMFewTests"),
         .testTarget(name: "LokiTests", dependencies: ["RuntimeCLI", "LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),
     ],
