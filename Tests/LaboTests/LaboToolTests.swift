@@ -60,12 +60,16 @@ final class LaboToolTests: XCTestCase {
         let explain = try runTool("labo", ["explain", "--model", dir + "/m", "--top", "2"])
         XCTAssertEqual(explain.stdout.split(separator: "\n").count, 4)
 
-        let (kills, last) = try runKilledAndResumed("labo", args + ["--out", dir + "/r", "--resume"], delays: 20_000...200_000, times: 3)
+        // Long enough (about 1 s) to be killed between checkpoints.
+        let long = args.map { $0 == "400" ? "8000" : $0 } + ["--checkpoint-every", "500"]
+        let whole = try runTool("labo", long + ["--out", dir + "/a"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let (kills, last) = try runKilledAndResumed("labo", long + ["--out", dir + "/r", "--resume"], delays: 100_000...600_000, times: 3)
         XCTAssertEqual(last.status, 0, last.stderr)
         XCTAssertGreaterThanOrEqual(kills, 1, "no run was killed")
-        let a = try SafeTensorsFile(path: dir + "/m/labo.safetensors"), b = try SafeTensorsFile(path: dir + "/r/labo.safetensors")
+        let a = try SafeTensorsFile(path: dir + "/a/labo.safetensors"), b = try SafeTensorsFile(path: dir + "/r/labo.safetensors")
         XCTAssertEqual(try a.tensor("asso_mat").scalars, try b.tensor("asso_mat").scalars, "after \(kills) kills")
-        XCTAssertEqual(try String(contentsOfFile: dir + "/m/log.jsonl", encoding: .utf8), try String(contentsOfFile: dir + "/r/log.jsonl", encoding: .utf8))
+        XCTAssertEqual(try String(contentsOfFile: dir + "/a/log.jsonl", encoding: .utf8), try String(contentsOfFile: dir + "/r/log.jsonl", encoding: .utf8))
     }
 
     func testChainedAfterEmbedWithCLIP() throws {

@@ -16,8 +16,9 @@ struct Train: ParsableCommand {
         sides); Adam on W alone, batches in a fresh order each epoch. The validation set is scored every \
         --eval-every epochs and the best epoch by accuracy (the first of equals) is kept; without one the \
         last. The reference's settings vary per data set and shots (lr 1e-5 to 1e-3, batch 2 to 2048, \
-        1,000 to 20,000 epochs). Writes labo.json, labo.safetensors (asso_mat, concepts), log.jsonl and \
-        checkpoints (--resume).
+        1,000 to 20,000 epochs). Writes labo.json, labo.safetensors (asso_mat, concepts), log.jsonl (a \
+        line per --eval-every epochs) and checkpoints at the first epoch end after every \
+        --checkpoint-every steps (--resume).
         """)
 
     @Option(help: ArgumentHelp("Selected concepts per class (JSON).", valueName: "file"))
@@ -95,7 +96,7 @@ struct Train: ParsableCommand {
                 try run.saveCheckpoint(training.stateTensors(), info: CheckpointInfo(step: training.stepsDone, lines: ["log.jsonl": log.lines],
                                                                                      extra: ["best": JSONValue.finite(best), "best_epoch": n(bestEpoch)]))
             }
-            var epochLoss = 0.0
+            var epochLoss = 0.0, lastCheckpoint = training.stepsDone
             while training.stepsDone < training.totalSteps {
                 epochLoss += Double(try training.step())
                 let s = training.stepsDone
@@ -119,7 +120,11 @@ struct Train: ParsableCommand {
                 } else if epoch % evalEvery == 0 || epoch == epochs {
                     try log.write(e, progress: "epoch \(epoch)/\(epochs)")
                 }
-                if epoch % max(1, directory.checkpointEvery) == 0 || epoch == epochs { try checkpoint() }
+                // Checkpoints at epoch ends (the epoch's mean loss is logged whole), once --checkpoint-every steps have passed.
+                if s - lastCheckpoint >= directory.checkpointEvery || epoch == epochs {
+                    try checkpoint()
+                    lastCheckpoint = s
+                }
             }
             log.finish()
             if val == nil { try LaboFiles.save(model, to: run.path) }
