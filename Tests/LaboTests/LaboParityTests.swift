@@ -8,7 +8,22 @@ import ToolTestSupport
 @testable import LaboCore
 import Runtime
 
+struct ProbeFit: Decodable {
+    let coef: [[Double]]
+    let intercept: [Double]
+    let proba: [[Double]]
+}
+
+struct ProbeFixture: Decodable {
+    let one: ProbeFit
+    let hundredth: ProbeFit
+    let reference_c: Double
+    let accuracies: [[Double]]
+    enum CodingKeys: String, CodingKey { case one = "1.0", hundredth = "0.01", reference_c, accuracies }
+}
+
 struct LaboFixture: Decodable {
+    let probe: ProbeFixture
     let classes: [String]
     let concepts: [String]
     let concept_classes: [Int]
@@ -25,6 +40,8 @@ struct LaboFixture: Decodable {
     let init_logits: [Float]
     let batches: [[Int]]
     let w_after: [Float]
+    let losses: [Float]
+    let first_grad: [Float]
 }
 
 final class LaboParityTests: XCTestCase {
@@ -74,7 +91,33 @@ final class LaboParityTests: XCTestCase {
         var o = BottleneckTrainOptions()
         o.lr = 1e-3
         let t = try BottleneckTraining(model: m, features: fx.images, targets: fx.labels, options: o)
-        for b in fx.batches { try t.step(rows: b) }
+        for (i, b) in fx.batches.enumerated() {
+            XCTAssertEqual(try t.step(rows: b), fx.losses[i], accuracy: 1e-4 * max(1, abs(fx.losses[i])), "loss of step \(i + 1)")
+            // Float32 logits of ~100s: the gradient agrees to ~1e-4 of its largest entry (enough to see a
+            // wrong reduction or scale, which Adam's update would hide).
+            if i == 0 {
+                let scale = fx.first_grad.map(abs).max()!
+                for (a, g) in zip(m.w.grad!.scalars, fx.first_grad) { XCTAssertEqual(a, g, accuracy: 1e-3 * scale) }
+            }
+        }
         for (a, b) in zip(m.w.scalars, fx.w_after) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b))) }
+    }
+
+    /// scikit-learn's LogisticRegression (lbfgs, L2) at C 1 and 0.01: probabilities within 1e-3 of its
+    /// (both stop at a gradient tolerance of 1e-4, so the optima agree to about that); the C search,
+    /// given scikit-learn's validation accuracies, lands on the reference's C.
+    func testLinearProbeMatchesScikitLearn() {
+        for (c, fit) in [(1.0, fx.probe.one), (0.01, fx.probe.hundredth)] {
+            let m = LogisticRegression.fit(fx.images, fx.labels, classes: 4, c: c)
+            for (x, expected) in zip(fx.val_images, fit.proba) {
+                let z = m.logits(x), mx = z.max()!
+                let e = z.map { Foundation.exp($0 - mx) }, sum = e.reduce(0, +)
+                for (p, q) in zip(e.map { $0 / sum }, expected) { XCTAssertEqual(p, q, accuracy: 1e-3, "C \(c)") }
+            }
+        }
+        // The search over scikit-learn's own validation accuracies lands on the reference's C.
+        let s = searchC { c in fx.probe.accuracies.first { abs($0[0] - c) <= 1e-9 * c }?[1] ?? -1 }
+        XCTAssertEqual(s.referenceC, fx.probe.reference_c, accuracy: 1e-9 * fx.probe.reference_c)
+        XCTAssertEqual(s.initial.count + 2 * s.rounds.count, fx.probe.accuracies.count)
     }
 }

@@ -83,7 +83,8 @@ public final class BottleneckTraining {
     public func step(rows: [Int]? = nil) throws -> Float {
         let idx = rows ?? batchIndices(stepsDone)
         let loss = crossEntropy(model.logits(scores: scores.indexSelect(axis: 0, idx)), targets: idx.map { targets[$0] })
-        let (value, _) = try optimizer.update(loss, maxGradNorm: .infinity)
+        let value: Float
+        do { (value, _) = try optimizer.update(loss, maxGradNorm: .infinity) } catch { throw LaboError("step \(stepsDone + 1): \(error) (zero-norm features with --feature-norm, or features too large)") }
         stepsDone += 1
         return value
     }
@@ -99,8 +100,14 @@ public final class BottleneckTraining {
 /// Accuracy, macro accuracy and the predicted classes of image features.
 public func evaluateBottleneck(_ model: ConceptBottleneck, features: [[Float]], labels: [String]) -> (accuracy: Double, macroAccuracy: Double, loss: Double) {
     guard !features.isEmpty else { return (0, 0, 0) }
-    let index = Dictionary(uniqueKeysWithValues: model.classes.enumerated().map { ($1, $0) })
-    let logits = withoutGrad { model.logits(scores: model.scores(Tensor(shape: [features.count, model.width], scalars: Array(features.joined())))) }
+    return evaluateBottleneck(model, scores: model.scores(Tensor(shape: [features.count, model.width], scalars: Array(features.joined()))), labels: labels)
+}
+
+/// The same from concept scores computed once (validation during training: only W changes).
+public func evaluateBottleneck(_ model: ConceptBottleneck, scores: Tensor, labels: [String]) -> (accuracy: Double, macroAccuracy: Double, loss: Double) {
+    guard !labels.isEmpty else { return (0, 0, 0) }
+    let index = Dictionary(model.classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    let logits = withoutGrad { model.logits(scores: scores) }
     let best = logits.argmax(axis: 1)
     let known = labels.enumerated().compactMap { i, l in index[l].map { (i, $0) } }
     let loss = known.isEmpty ? 0 : Double(withoutGrad { crossEntropy(logits.indexSelect(axis: 0, known.map(\.0)), targets: known.map(\.1)) }.item())

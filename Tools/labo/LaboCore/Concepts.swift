@@ -24,15 +24,19 @@ public struct ConceptBank: Sendable, Equatable {
     /// The bank of a class2concepts.json object (key order as in the file).
     public init(json: JSONValue, path: String, removeClassNames: Bool = false) throws {
         guard let object = json.objectValue, object.first(where: { _ in true }) != nil else { throw LaboError("\(path): not a {class: [concepts]} object") }
-        var flat: [(String, String)] = []
+        // A key given twice keeps its first place and its last value, as Python's json.load.
+        var order: [String] = [], lists: [String: [String]] = [:]
         for entry in object {
             guard let list = entry.value.arrayValue else { throw LaboError("\(path): the concepts of '\(entry.key)' are not a list") }
-            for c in list {
+            let strings = try list.map { c -> String in
                 guard let s = c.stringValue else { throw LaboError("\(path): a concept of '\(entry.key)' is not a string") }
-                flat.append((s, entry.key))
+                return s
             }
+            if lists[entry.key] == nil { order.append(entry.key) }
+            lists[entry.key] = strings
         }
-        let classes = object.map(\.key).sorted { Array($0.unicodeScalars.map(\.value)).lexicographicallyPrecedes($1.unicodeScalars.map(\.value)) }
+        let flat = order.flatMap { cls in lists[cls]!.map { ($0, cls) } }
+        let classes = order.sorted { Array($0.unicodeScalars.map(\.value)).lexicographicallyPrecedes($1.unicodeScalars.map(\.value)) }
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         var first: [String: Int] = [:]
         for (s, cls) in flat where first[s] == nil { first[s] = index[cls]! }
@@ -102,7 +106,7 @@ func jsonLinesFile(_ path: String) throws -> [(line: Int, value: JSONValue)] {
 func floatArray(_ v: JSONValue?, _ what: String) throws -> [Float] {
     guard let a = v?.arrayValue, !a.isEmpty else { throw LaboError("\(what) is not a non-empty array of numbers") }
     return try a.map { x in
-        guard let d = try? x.numberValue?.double(), d.isFinite else { throw LaboError("\(what) holds \(x.kindDescription), not a finite number") }
+        guard let d = try? x.numberValue?.double(), d.isFinite, Float(d).isFinite else { throw LaboError("\(what) holds \(x.kindDescription), not a finite 32-bit number") }
         return Float(d)
     }
 }

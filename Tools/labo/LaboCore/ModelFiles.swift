@@ -29,8 +29,8 @@ public enum LaboFiles {
         guard let classes = json["classes"]?.arrayValue?.compactMap(\.stringValue), classes.count >= 2,
               let names = json["concepts"]?.arrayValue?.compactMap(\.stringValue), !names.isEmpty,
               let owner = json["concept_classes"]?.arrayValue?.compactMap({ try? $0.numberValue?.int() }), owner.count == names.count,
-              owner.allSatisfy({ classes.indices.contains($0) }) else {
-            throw CheckpointError(path, "needs classes (≥ 2), concepts and concept_classes (one class index per concept)")
+              owner.allSatisfy({ classes.indices.contains($0) }), Set(classes).count == classes.count else {
+            throw CheckpointError(path, "needs classes (≥ 2, distinct), concepts and concept_classes (one class index per concept)")
         }
         let wpath = (dir as NSString).appendingPathComponent(weightsName)
         let file = try SafeTensorsFile(path: wpath)

@@ -51,15 +51,20 @@ public func clipScores(concepts e: [[Float]], images: [[Float]], labels: [Int], 
 /// The MI score of each concept from S [N][K] (every entry must be positive).
 public func miScores(_ s: [[Double]]) throws -> [Double] {
     guard let k = s.first?.count, k > 0 else { return [] }
+    if let bad = s.joined().first(where: { !$0.isFinite && !$0.isNaN }) {
+        throw LaboError("a concept–class score is \(bad): lower --temperature's effect (a larger τ) or use another --score-transform")
+    }
     if let bad = s.joined().first(where: { !($0 > 0) }) {
         throw LaboError("a concept–class score is \(bad) ≤ 0: the MI score takes logs of them (raw CLIP dot products are positive; for other features give --score-transform exp or shift)")
     }
     let colSums = (0..<k).map { y in s.reduce(0) { $0 + $1[y] } }
-    return s.map { row in
+    let mi = s.map { row in
         let p = (0..<k).map { row[$0] / (Double(k) * colSums[$0]) }
         let pc = p.reduce(0, +)
         return (0..<k).reduce(0) { $0 + p[$1] * log(p[$1] / (pc / Double(k))) }
     }
+    guard mi.allSatisfy(\.isFinite) else { throw LaboError("the MI scores are not finite (scores too large or too small for Double)") }
+    return mi
 }
 
 /// S transformed for the MI score: shift (S + 1)/2 (cosines to (0, 1]), exp exp(S/τ).
@@ -89,6 +94,7 @@ public func submodularRanking(_ v: [Int], mi: [Double], e: [[Float]], k: Int, op
                 let g = w * m[i] + o.beta * cover
                 if g > bestGain { (best, bestGain) = (i, g) }
             }
+            guard best >= 0 else { break }  // non-finite gains (checked upstream)
             chosen[best] = true
             ranking.append(v[best])
             for j in cur.indices { cur[j] = max(cur[j], a[best][j]) }
@@ -98,7 +104,8 @@ public func submodularRanking(_ v: [Int], mi: [Double], e: [[Float]], k: Int, op
             let x = e[c].map(Double.init), norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
             return norm > 0 ? x.map { $0 / norm } : x
         }
-        func sim(_ i: Int, _ j: Int) -> Double { let c = zip(unit[i], unit[j]).reduce(0) { $0 + $1.0 * $1.1 }; return c * c }
+        let simTable = (0..<n).map { i in (0..<n).map { j -> Double in let c = zip(unit[i], unit[j]).reduce(0) { $0 + $1.0 * $1.1 }; return c * c } }
+        func sim(_ i: Int, _ j: Int) -> Double { simTable[i][j] }
         var cur = [Double](repeating: 0, count: n)
         for _ in 0..<take {
             var best = -1, bestGain = -Double.infinity
@@ -108,6 +115,7 @@ public func submodularRanking(_ v: [Int], mi: [Double], e: [[Float]], k: Int, op
                 let g = w * m[i] + o.beta * cover
                 if g > bestGain { (best, bestGain) = (i, g) }
             }
+            guard best >= 0 else { break }
             chosen[best] = true
             ranking.append(v[best])
             for c1 in 0..<n { cur[c1] = max(cur[c1], sim(c1, best)) }
@@ -121,6 +129,9 @@ public func selectConcepts(bank: ConceptBank, conceptEmbeddings e: [[Float]], im
                            options o: SelectionOptions) throws -> [[Int]] {
     let k = bank.classes.count
     var mi: [Double] = []
+    if let empty = (0..<k).first(where: { y in !labels.contains(y) }), o.method != .random {
+        throw LaboError("class '\(bank.classes[empty])' has no training image: its concept scores would be 0")
+    }
     if o.method != .random {
         mi = try miScores(transformScores(clipScores(concepts: e, images: images, labels: labels, classes: k), o.transform, temperature: o.temperature))
     }

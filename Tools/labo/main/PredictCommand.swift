@@ -92,3 +92,76 @@ struct Explain: ParsableCommand {
         }
     }
 }
+
+struct Probe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The linear-probe baseline: logistic regression on the image features, C chosen on the validation set.",
+        discussion: """
+        scikit-learn's LogisticRegression(solver lbfgs, L2, max_iter 1000) fitted on the training \
+        features, C searched as the reference does (7 values, then 8 rounds narrowing [C/10, 10C] in \
+        log10 on validation accuracy). The default fits the final model with the best C the search saw; \
+        --reference-c uses the reference's choice, the left end of the last interval. The reference's \
+        probe reads CLIP's pre-projection features (ln_post of the class token); `embed` gives the \
+        projected ones. Prints one JSON object: the chosen C, validation and (with --test) test accuracy \
+        and macro accuracy, and the search.
+        """)
+
+    @Option(help: ArgumentHelp("Training image features with labels.", valueName: "file"))
+    var data: String
+    @Option(help: ArgumentHelp("Validation features with labels (the C search).", valueName: "file"))
+    var validation: String
+    @Option(help: ArgumentHelp("Test features with labels, scored once.", valueName: "file"))
+    var test: String?
+    @Option(help: "Fit with this C (no search).")
+    var c: Double?
+    @Flag(help: "Fit with the reference's C: the left end of the last search interval.")
+    var referenceC = false
+    @Option(help: "Input field with the feature vector.")
+    var field = "embedding"
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if let c, !(c > 0) { throw ValidationError("--c must be positive") }
+    }
+
+    func run() throws {
+        common.apply()
+        let labels = orExit(data) { try readLabelledEmbeddings(data, field: field).compactMap(\.label) }
+        let classes = Array(Set(labels)).sorted()
+        guard classes.count >= 2 else { fatalLoad(program: "labo", path: data, problem: "at least 2 classes are needed") }
+        let train = orExit(data) { try labelledFeatures(data, classes: classes, field: field) }
+        let val = orExit(validation) { try labelledFeatures(validation, classes: classes, field: field) }
+        let d = train.features[0].count
+        for (p, f) in [(validation, val.features)] where f.contains(where: { $0.count != d }) {
+            fatalLoad(program: "labo", path: p, problem: "features of another width than the training ones (\(d))")
+        }
+        var search: ProbeSearch? = nil
+        let chosen: Double
+        if let c { chosen = c } else {
+            let s = searchC(train: train.features, trainY: train.targets, val: val.features, valY: val.targets, classes: classes.count)
+            search = s
+            chosen = referenceC ? s.referenceC : s.bestC
+        }
+        let model = LogisticRegression.fit(train.features, train.targets, classes: classes.count, c: chosen)
+        func scores(_ f: [[Float]], _ y: [Int]) -> (Double, Double) {
+            let predicted = f.map { classes[model.predict($0)] }
+            let s = ClassificationScores.singleLabel(gold: y.map { classes[$0] }, predicted: predicted)
+            return (s.accuracy, s.macroRecall)
+        }
+        var o: [(String, JSONValue)] = [("c", JSONValue.finite(chosen)), ("iterations", .number(JSONNumber(model.iterations)))]
+        let (va, vm) = scores(val.features, val.targets)
+        o += [("val_accuracy", JSONValue.finite(va)), ("val_macro_accuracy", JSONValue.finite(vm))]
+        if let test {
+            let t = orExit(test) { try labelledFeatures(test, classes: classes, field: field) }
+            if t.features.contains(where: { $0.count != d }) { fatalLoad(program: "labo", path: test, problem: "features of another width than the training ones (\(d))") }
+            let (ta, tm) = scores(t.features, t.targets)
+            o += [("test_accuracy", JSONValue.finite(ta)), ("test_macro_accuracy", JSONValue.finite(tm))]
+        }
+        if let s = search {
+            o += [("reference_c", JSONValue.finite(s.referenceC)), ("best_c", JSONValue.finite(s.bestC)),
+                  ("search", .array(s.initial.map { .object(["c": JSONValue.finite($0.c), "val_accuracy": JSONValue.finite($0.valAccuracy)]) }
+                                    + s.rounds.map { .object(["left": JSONValue.finite($0.left), "right": JSONValue.finite($0.right), "val_accuracy": JSONValue.finite($0.valAccuracy)]) }))]
+        }
+        writeLine(.object(JSONObject(o.map { .init(key: $0.0, value: $0.1) })))
+    }
+}

@@ -19,7 +19,7 @@ struct Select: ParsableCommand {
         maximizes Σ mi·w0 + β·coverage; --coverage code is what the reference's apricot call computes \
         (coverage over the raw feature columns, MI column included), --coverage paper the paper's \
         facility location over cos² of concept embeddings. The reference's defaults: w0 1e7, β per data \
-        set and shot count (0.1 to 100). Writes {class: [concepts in selection order]} (LaBo's \
+        set and shot count (0 to 100). Writes {class: [concepts in selection order]} (LaBo's \
         selected_concepts format).
         """)
 

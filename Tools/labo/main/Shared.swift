@@ -46,3 +46,12 @@ func writeLine(_ value: JSONValue) {
     w.write(value)
     FileHandle.standardOutput.write(Data(w.bytes + [0x0A]))
 }
+
+/// FNV-1a over strings and float bit patterns: a digest of the inputs a resumed run must share.
+struct FNV1a {
+    private var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    private mutating func byte(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+    mutating func add(_ s: String) { for b in s.utf8 { byte(b) }; byte(0) }
+    mutating func add(_ v: [Float]) { for x in v { var bits = x.bitPattern; for _ in 0..<4 { byte(UInt8(bits & 0xFF)); bits >>= 8 } } }
+    var hex: String { String(h, radix: 16) }
+}

@@ -57,13 +57,20 @@ struct Train: ParsableCommand {
         let (classes, names, owner) = orExit(selected) { () -> ([String], [String], [Int]) in
             guard let data = FileManager.default.contents(atPath: selected) else { throw LaboError("cannot read \(selected)") }
             guard let o = try JSONValue(parsing: [UInt8](data)).objectValue else { throw LaboError("not a {class: [concepts]} object") }
-            let classes = o.map(\.key).sorted()
+            // A key given twice keeps its last value (json.load); a class without concepts keeps a zero
+            // row of W (a uniform association), as the reference's selection skips it.
+            var lists: [String: [String]] = [:]
+            for m in o {
+                guard let list = m.value.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else { throw LaboError("the concepts of '\(m.key)' are not a list of strings") }
+                lists[m.key] = list.compactMap(\.stringValue)
+            }
+            let classes = lists.keys.sorted()
             var names: [String] = [], owner: [Int] = []
             for (k, c) in classes.enumerated() {
-                guard let list = o[c]?.arrayValue?.compactMap(\.stringValue), !list.isEmpty else { throw LaboError("class '\(c)' has no concepts") }
-                names += list
-                owner += [Int](repeating: k, count: list.count)
+                names += lists[c]!
+                owner += [Int](repeating: k, count: lists[c]!.count)
             }
+            guard !names.isEmpty else { throw LaboError("no concepts") }
             guard classes.count >= 2 else { throw LaboError("at least 2 classes are needed") }
             return (classes, names, owner)
         }
@@ -79,7 +86,13 @@ struct Train: ParsableCommand {
         do {
             let training = try BottleneckTraining(model: model, features: train.features, targets: train.targets, options: o)
             func n(_ i: Int) -> JSONValue { .number(JSONNumber(i)) }
-            let identity: JSONValue = .object(["classes": .array(classes.map { .string($0) }), "concepts": n(names.count), "train": n(train.features.count),
+            // What the run depends on: the concept list and the data, by digest (a resumed run with other
+            // files of the same sizes is refused).
+            var h = FNV1a()
+            for name in names { h.add(name) }
+            for v in train.features { h.add(v) }
+            for v in val?.features ?? [] { h.add(v) }
+            let identity: JSONValue = .object(["classes": .array(classes.map { .string($0) }), "concepts": n(names.count), "digest": .string(h.hex), "train": n(train.features.count),
                                                "validation": n(val?.features.count ?? 0), "epochs": n(epochs), "train_batch": n(trainBatch),
                                                "lr": JSONValue.finite(Double(lr)), "init_val": JSONValue.finite(Double(initVal)),
                                                "feature_norm": .bool(featureNorm), "eval_every": n(evalEvery), "seed": n(Int(common.seed & ((1 << 53) - 1)))])
@@ -97,6 +110,7 @@ struct Train: ParsableCommand {
                                                                                      extra: ["best": JSONValue.finite(best), "best_epoch": n(bestEpoch)]))
             }
             var epochLoss = 0.0, lastCheckpoint = training.stepsDone
+            let valScores = val.map { model.scores(Tensor(shape: [$0.features.count, model.width], scalars: Array($0.features.joined()))) }
             while training.stepsDone < training.totalSteps {
                 epochLoss += Double(try training.step())
                 let s = training.stepsDone
@@ -107,7 +121,7 @@ struct Train: ParsableCommand {
                 e.set("loss", epochLoss / Double(training.stepsPerEpoch))
                 epochLoss = 0
                 if let val, epoch % evalEvery == 0 || epoch == epochs {
-                    let r = evaluateBottleneck(model, features: val.features, labels: val.labels)
+                    let r = evaluateBottleneck(model, scores: valScores!, labels: val.labels)
                     e.set("val_accuracy", r.accuracy)
                     e.set("val_macro_accuracy", r.macroAccuracy)
                     e.set("val_loss", r.loss)

@@ -11,14 +11,14 @@ struct Labo: ParsableCommand {
         discussion: """
         The features come from `embed` with a CLIP model: image records ({"image": path, "label": …}) \
         and the concept texts ({"text": concept}) through the same model. A pipeline:
-          jq -c '{text: .}' concepts.json | embed --model CLIP > concept-emb.jsonl
+          jq -c 'to_entries[] | .value[] | {text: .}' class2concepts.json | sort -u | embed --model CLIP > concept-emb.jsonl
           embed --model CLIP < train-images.jsonl > train.jsonl
           labo select --concepts class2concepts.json --concept-embeddings concept-emb.jsonl --data train.jsonl > selected.json
           labo train --selected selected.json --concept-embeddings concept-emb.jsonl --data train.jsonl --validation val.jsonl --out m
           embed --model CLIP < test-images.jsonl | labo predict --model m
         """,
         version: BuildInfo.text(program: "labo"),
-        subcommands: [Select.self, Train.self, Predict.self, Eval.self, Explain.self])
+        subcommands: [Select.self, Train.self, Predict.self, Eval.self, Explain.self, Probe.self])
 }
 
 Labo.main()
