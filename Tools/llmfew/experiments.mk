@@ -68,12 +68,13 @@ exp-llmfew-knn: $(LLMFEW_KNN)
 exp-llmfew-table:
 	python3 scripts/llmfew/table.py $(LLMFEW_EXP)
 
-# What the reference's model selection inflates: the same 1-shot BasicMotions runs with the epoch of the
-# best test macro accuracy kept (--reference-selection), against the validation-selected runs above.
+# What the reference's model selection inflates: the same 1-shot BasicMotions runs (the same shots:
+# --val-split 0.2 given, the held-out part unused) with the epoch of the best test macro accuracy kept
+# (--reference-selection), against the validation-selected runs above.
 define llmfew_refsel
 $(LLMFEW_EXP)/$(1)-$(2)-refsel-$(3)/test.json: $(LLMFEW_DATA)/$(1)-train.jsonl | build models
 	$(LLMFEW) train --model $(LLMFEW_MODEL) --data $(LLMFEW_DATA)/$(1)-train.jsonl --shots $(2) --seed $(3) --threads 1 --quiet \
-	  --reference-selection --test $(LLMFEW_DATA)/$(1)-test.jsonl --resume --checkpoint-every 100 --out $(LLMFEW_EXP)/$(1)-$(2)-refsel-$(3)
+	  --reference-selection --val-split 0.2 --test $(LLMFEW_DATA)/$(1)-test.jsonl --resume --checkpoint-every 100 --out $(LLMFEW_EXP)/$(1)-$(2)-refsel-$(3)
 	$(LLMFEW) eval --model $(LLMFEW_EXP)/$(1)-$(2)-refsel-$(3) --data $(LLMFEW_DATA)/$(1)-test.jsonl --threads 1 > $$@.tmp && mv $$@.tmp $$@
 endef
 $(foreach seed,$(LLMFEW_SEEDS),$(eval $(call llmfew_refsel,bm,1,$(seed))) $(eval LLMFEW_REFSEL += $(LLMFEW_EXP)/bm-1-refsel-$(seed)/test.json))
