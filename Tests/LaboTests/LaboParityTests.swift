@@ -120,4 +120,22 @@ final class LaboParityTests: XCTestCase {
         XCTAssertEqual(s.referenceC, fx.probe.reference_c, accuracy: 1e-9 * fx.probe.reference_c)
         XCTAssertEqual(s.initial.count + 2 * s.rounds.count, fx.probe.accuracies.count)
     }
+
+    /// The bottleneck on LaBo's shipped CIFAR-10 selection (10 classes × 50 concepts): W starts at 1 on
+    /// each concept's class, softmax rows sum to 1, an own concept weighs e/(50e + 450) ≈ 0.00464 and
+    /// another 1/(50e + 450) ≈ 0.00171 (their ratio e), as the reference's scatter_ and softmax give.
+    func testShippedCIFAR10Selection() throws {
+        let (classes, names, owner) = try readSelectedConcepts(Repo.path("data/labo/CIFAR10_selected_concepts.json"))
+        XCTAssertEqual(classes, ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"])
+        XCTAssertEqual(names.count, 500)
+        let m = ConceptBottleneck(classes: classes, conceptNames: names, conceptClass: owner, conceptVectors: names.map { _ in [1, 0] })
+        let a = m.association.scalars, n = names.count
+        let e = Float(M_E), own = e / (50 * e + 450), other = 1 / (50 * e + 450)
+        for y in 0..<10 {
+            XCTAssertEqual(a[(y * n)..<((y + 1) * n)].reduce(0, +), 1, accuracy: 1e-5)
+            for j in 0..<n { XCTAssertEqual(a[y * n + j], owner[j] == y ? own : other, accuracy: 1e-7) }
+        }
+        XCTAssertEqual(own, 0.00464, accuracy: 1e-5)
+        XCTAssertEqual(other, 0.00171, accuracy: 1e-5)
+    }
 }

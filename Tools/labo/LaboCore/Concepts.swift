@@ -110,3 +110,28 @@ func floatArray(_ v: JSONValue?, _ what: String) throws -> [Float] {
         return Float(d)
     }
 }
+
+/// A selected-concepts file ({class: [concepts]}, `labo select`'s output or LaBo's
+/// selected_concepts/<DS>.json): classes sorted, concepts in class order with their class index. A key
+/// given twice keeps its last value (json.load); a class without concepts keeps a zero row of W (a
+/// uniform association), as the reference's selection skips it.
+public func readSelectedConcepts(_ path: String) throws -> (classes: [String], names: [String], owner: [Int]) {
+    guard let data = FileManager.default.contents(atPath: path) else { throw LaboError("cannot read \(path)") }
+    let json: JSONValue
+    do { json = try JSONValue(parsing: [UInt8](data)) } catch { throw LaboError("\(path): \(error)") }
+    guard let o = json.objectValue else { throw LaboError("\(path): not a {class: [concepts]} object") }
+    var lists: [String: [String]] = [:]
+    for m in o {
+        guard let list = m.value.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else { throw LaboError("\(path): the concepts of '\(m.key)' are not a list of strings") }
+        lists[m.key] = list.compactMap(\.stringValue)
+    }
+    let classes = lists.keys.sorted()
+    guard classes.count >= 2 else { throw LaboError("\(path): at least 2 classes are needed") }
+    var names: [String] = [], owner: [Int] = []
+    for (k, c) in classes.enumerated() {
+        names += lists[c]!
+        owner += [Int](repeating: k, count: lists[c]!.count)
+    }
+    guard !names.isEmpty else { throw LaboError("\(path): no concepts") }
+    return (classes, names, owner)
+}

@@ -54,26 +54,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         common.apply()
-        let (classes, names, owner) = orExit(selected) { () -> ([String], [String], [Int]) in
-            guard let data = FileManager.default.contents(atPath: selected) else { throw LaboError("cannot read \(selected)") }
-            guard let o = try JSONValue(parsing: [UInt8](data)).objectValue else { throw LaboError("not a {class: [concepts]} object") }
-            // A key given twice keeps its last value (json.load); a class without concepts keeps a zero
-            // row of W (a uniform association), as the reference's selection skips it.
-            var lists: [String: [String]] = [:]
-            for m in o {
-                guard let list = m.value.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else { throw LaboError("the concepts of '\(m.key)' are not a list of strings") }
-                lists[m.key] = list.compactMap(\.stringValue)
-            }
-            let classes = lists.keys.sorted()
-            var names: [String] = [], owner: [Int] = []
-            for (k, c) in classes.enumerated() {
-                names += lists[c]!
-                owner += [Int](repeating: k, count: lists[c]!.count)
-            }
-            guard !names.isEmpty else { throw LaboError("no concepts") }
-            guard classes.count >= 2 else { throw LaboError("at least 2 classes are needed") }
-            return (classes, names, owner)
-        }
+        let (classes, names, owner) = orExit(selected) { try readSelectedConcepts(selected) }
         let vectors = orExit(conceptEmbeddings) { try conceptVectors(names, from: conceptEmbeddings) }
         let train = orExit(data) { try labelledFeatures(data, classes: classes, field: field) }
         let val = validation.map { v in orExit(v) { try labelledFeatures(v, classes: classes, field: field) } }
