@@ -57,8 +57,10 @@ final class LaboToolTests: XCTestCase {
         XCTAssertEqual(try JSONValue(parsing: Array(eval.stdout.utf8))["accuracy"]?.numberValue.flatMap { try? $0.double() }, scored.max())
         let losses = log.compactMap { e -> Double? in try? e["loss"]?.numberValue?.double() }
         XCTAssertLessThan(losses.last!, losses.first!)
-        let explain = try runTool("labo", ["explain", "--model", dir + "/m", "--top", "2"])
+        let explain = try runTool("labo", ["explain", "--model", dir + "/m", "--top", "2", "--png", dir + "/w.png"])
         XCTAssertEqual(explain.stdout.split(separator: "\n").count, 4)
+        let png = try Image(contentsOf: dir + "/w.png")
+        XCTAssertGreaterThan(png.width, 8 * 14)  // 4 classes × 2 concepts as columns
 
         // Long enough (about 1 s) to be killed between checkpoints.
         let long = args.map { $0 == "400" ? "8000" : $0 } + ["--checkpoint-every", "500"]

@@ -51,6 +51,10 @@ struct Canvas {
             clip = (Int(l), Int(t), Int(r), Int(b))
         case .unclip:
             clip = nil
+        case let .rect(l, t, r, b, color):
+            for y in max(0, Int(t.rounded()))..<min(height, Int(b.rounded())) {
+                for x in max(0, Int(l.rounded()))..<min(width, Int(r.rounded())) { blend(x, y, color, 1) }
+            }
         }
     }
 

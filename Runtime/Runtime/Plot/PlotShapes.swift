@@ -16,6 +16,8 @@ enum PlotShape {
     /// Clip what follows to a rectangle (left, top, right, bottom), or stop clipping.
     case clip(Double, Double, Double, Double)
     case unclip
+    /// A filled rectangle (left, top, right, bottom), no outline.
+    case rect(Double, Double, Double, Double, PlotColor)
 }
 
 /// Marker outline as a polygon around (x, y), radius r (cross: two strokes, drawn as a polygon pair).
@@ -70,6 +72,8 @@ func svgDocument(_ shapes: [PlotShape], width: Int, height: Int) -> String {
             open = true
         case .unclip:
             if open { out += "</g>\n"; open = false }
+        case let .rect(l, t, r, b, color):
+            out += "<rect x=\"\(f(l))\" y=\"\(f(t))\" width=\"\(f(r - l))\" height=\"\(f(b - t))\" fill=\"\(svgColor(color))\"/>\n"
         }
     }
     if open { out += "</g>\n" }

@@ -81,9 +81,21 @@ struct Explain: ParsableCommand {
     @Option(help: "Concepts per class.")
     var top = 10
 
+    @Option(help: ArgumentHelp("Also draw the class × concept weights (each class's --top concepts as columns) as a PNG (and an SVG beside it).", valueName: "file"))
+    var png: String?
+
     func run() throws {
         let m = orExit(model) { try LaboFiles.load(model) }
         let n = m.conceptNames.count, a = m.association.scalars
+        if let png {
+            var columns: [Int] = []
+            for y in m.classes.indices {
+                for j in (0..<n).sorted(by: { a[y * n + $0] > a[y * n + $1] }).prefix(max(1, top)) where !columns.contains(j) { columns.append(j) }
+            }
+            let heat = Heatmap(title: "softmax(W): class x top concepts", rows: m.classes, columns: columns.map { m.conceptNames[$0] },
+                               values: m.classes.indices.map { y in columns.map { Double(a[y * n + $0]) } })
+            do { try heat.write(to: png) } catch { fatalLoad(program: "labo", path: png, problem: "cannot write: \(error)") }
+        }
         for (y, c) in m.classes.enumerated() {
             let best = (0..<n).sorted { a[y * n + $0] > a[y * n + $1] }.prefix(max(0, top))
             writeLine(.object(["class": .string(c), "concepts": .array(best.map {
