@@ -141,15 +141,19 @@ final class GLiClassTrainingTests: XCTestCase {
         let args = ["train", "--model", encoder, "--data", trainItems, "--epochs", "6", "--train-batch", "4", "--lr", "1e-3",
                     "--encoder-lr", "1e-4", "--dropout", "0.1", "--label-removal", "0.3", "--add-examples", "0.3",
                     "--checkpoint-every", "3", "--threads", "1", "--quiet", "--max-length", "128"]
+        let started = Date()
         let whole = try runTool("gliclass", args + ["--out", dir + "/whole"])
         XCTAssertEqual(whole.status, 0, whole.stderr)
+        // Kill delays scaled to this machine: between 10% and 60% of an uninterrupted run (a fixed
+        // 0.1-1.2 s range let every run finish first on an idle machine).
+        let delays = killDelays(forRunOf: Date().timeIntervalSince(started))
         let log = try String(contentsOfFile: dir + "/whole/log.jsonl", encoding: .utf8).split(separator: "\n")
             .map { try JSONValue(parsing: Array($0.utf8)) }
         let losses = try log.compactMap { try $0["loss"]?.numberValue?.float() }
         XCTAssertEqual(losses.count, 6 * 9)   // 36 training items (4 held out), batches of 4
         XCTAssertLessThan(losses.suffix(9).reduce(0, +), losses.prefix(9).reduce(0, +), "the loss did not fall")
         XCTAssertEqual(log.filter { $0["eval_micro_f1"] != nil }.count, 6, "one evaluation per epoch")
-        let (kills, last) = try runKilledAndResumed("gliclass", args + ["--out", dir + "/killed", "--resume"], delays: 100_000...1_200_000)
+        let (kills, last) = try runKilledAndResumed("gliclass", args + ["--out", dir + "/killed", "--resume"], delays: delays)
         XCTAssertEqual(last.status, 0, last.stderr)
         print("GLiClassTrainingTests: \(kills) of 5 train runs killed before they finished")
         XCTAssertGreaterThan(kills, 0, "no run was killed: the kill test tested nothing")

@@ -92,3 +92,9 @@ public func runKilledAndResumed(_ program: String, _ arguments: [String], delays
     }
     return (kills, try runTool(program, arguments))
 }
+
+/// Kill delays (µs) for `runKilledAndResumed` scaled to an uninterrupted run of `seconds` on this
+/// machine: between 10% and 60% of it, so some runs die before they finish however fast the machine.
+public func killDelays(forRunOf seconds: Double) -> ClosedRange<UInt32> {
+    UInt32(max(20_000, seconds * 1e5))...UInt32(max(40_000, seconds * 6e5))
+}
