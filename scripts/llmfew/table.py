@@ -37,3 +37,11 @@ for s in ["bm", "jv", "hw"]:
         if not any(row):
             continue
         print(f"| {names[s]} | {'all' if k == '0' else k} | " + " | ".join(cell(v) for v in row) + " |")
+
+ref = collect(os.path.join(root, "bm-1-refsel-*/test.json"), "macro_accuracy")
+val = collect(os.path.join(root, "bm-1-lora-*/test.json"), "macro_accuracy")
+if ref:
+    print()
+    print("BasicMotions, 1 shot, LLMFew: test macro accuracy of the epoch kept by")
+    print(f"- the reference's selection (best test epoch): {cell(ref)}")
+    print(f"- validation selection (ours): {cell(val)}")
