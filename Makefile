@@ -14,7 +14,7 @@ COMMIT     := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX     ?= /usr/local
 BINDIR      = $(shell $(SWIFT) build $(SWIFTFLAGS) --show-bin-path 2>/dev/null)
 PYTHON     ?= $(shell [ -x .refenv/bin/python ] && echo .refenv/bin/python || echo python3)
-PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama ptec nd-kd llmfew labo
+PROGRAMS    = embed tokenize lm-infinite loki zo gliclass ls-llama ptec nd-kd llmfew labo prokd
 
 .PHONY: deps stamp build test test-install test-scale-out bench-scale-out test-asan fuzz bench models check-e5 check-gliclass check-ls-llama demo install uninstall clean refenv
 

@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "nd-kd", targets: ["nd-kd"]),
         .executable(name: "llmfew", targets: ["llmfew"]),
         .executable(name: "labo", targets: ["labo"]),
+        .executable(name: "prokd", targets: ["prokd"]),
     ],
     dependencies: [
         // The one dependency: every program is a ParsableCommand (flags, help text, usage errors exit 64).
@@ -84,6 +85,7 @@ let package = Package(
     + program("nd-kd", core: "NDKDCore")
     + program("llmfew", core: "LLMFewCore")
     + program("labo", core: "LaboCore")
+    + program("prokd", core: "ProKDCore")
     + [
         // Benchmarks (`make bench`): our figures beside the reference's, from one run.
         .target(name: "BenchSupport", dependencies: ["Runtime", "CBLAS", "CBuildInfo"], path: "Benchmarks/BenchSupport"),
@@ -137,6 +139,7 @@ let package = Package(
         .testTarget(name: "PTECTests", dependencies: ["RuntimeCLI", "PTECCore", "Runtime", "ToolTestSupport", "ptec"],
                     path: "Tests/PTECTests"),
         .testTarget(name: "NDKDTests", dependencies: ["RuntimeCLI", "NDKDCore", "Runtime", "ToolTestSupport", "nd-kd"], path: "Tests/NDKDTests"),
+        .testTarget(name: "ProKDTests", dependencies: ["RuntimeCLI", "ProKDCore", "Runtime", "ToolTestSupport", "prokd"], path: "Tests/ProKDTests"),
         .testTarget(name: "LaboTests", dependencies: ["RuntimeCLI", "LaboCore", "Runtime", "ToolTestSupport", "labo"], path: "Tests/LaboTests"),
         .testTarget(name: "LLMFewTests", dependencies: ["RuntimeCLI", "LLMFewCore", "Runtime", "ToolTestSupport", "llmfew"], path: "Tests/LLMFewTests"),
         .testTarget(name: "LokiTests", dependencies: ["RuntimeCLI", "LokiCore", "Runtime", "ToolTestSupport", "loki"], path: "Tests/LokiTests"),

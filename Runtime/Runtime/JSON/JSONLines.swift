@@ -1,5 +1,6 @@
 // A whole JSON Lines file in memory (training data, predictions to score): each non-blank line parsed,
 // with its 1-based line number for error messages. Streams go through JSONLReader instead.
+import Foundation
 
 /// A line that is not JSON.
 public struct JSONLineError: Error, CustomStringConvertible {
@@ -21,4 +22,32 @@ public func parseJSONLines(_ lines: [String]) throws -> [(line: Int, value: JSON
 /// "\n" would miss it).
 public func splitLines(_ text: String) -> [String] {
     text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init)
+}
+
+/// A file read whole as text (UTF-8; invalid bytes replaced), or a DataError naming it.
+public func readTextFile(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { throw DataError(description: "cannot read \(path)") }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// A JSON Lines file parsed whole: its non-blank lines with their 1-based numbers; a line that is not
+/// JSON is a DataError naming the file and the line.
+public func readJSONLinesFile(_ path: String) throws -> [(line: Int, value: JSONValue)] {
+    try parseJSONLines(splitLines(try readTextFile(path)), file: path)
+}
+
+/// The lines of `file` parsed (parseJSONLines), a line that is not JSON a DataError naming the file.
+public func parseJSONLines(_ lines: [String], file: String) throws -> [(line: Int, value: JSONValue)] {
+    do { return try parseJSONLines(lines) } catch let e as JSONLineError { throw DataError(description: "\(file) \(e.description)") }
+}
+
+/// A label given as a string, or as an integer index into `names` (without names: the integer's digits).
+public func labelName(_ v: JSONValue, names: [String]?, line: Int) throws -> String {
+    if let s = v.stringValue { return s }
+    if let n = v.numberValue, let i = try? n.int() {
+        guard let names else { return String(i) }
+        guard names.indices.contains(i) else { throw DataError(description: "line \(line): label \(i) is outside the \(names.count) labels") }
+        return names[i]
+    }
+    throw DataError(description: "line \(line): a label must be a string or an integer, got \(v.kindDescription)")
 }

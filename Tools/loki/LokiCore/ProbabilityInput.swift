@@ -80,13 +80,6 @@ public struct ProbabilityInput {
     }
 }
 
-/// Position of the largest value (the first on ties, as argmax does).
-public func argmaxIndex(_ v: [Float]) -> Int {
-    var best = 0
-    for i in 1..<v.count where v[i] > v[best] { best = i }
-    return best
-}
-
 /// Writes probabilities over `names` into `field`: an array in that order, or with `asScores` an object
 /// name → probability (order-free: safe to pass to a stage whose --observed order differs).
 public func setProbabilities(_ r: inout Record, field: String, names: [String], values: UnsafeBufferPointer<Float>,

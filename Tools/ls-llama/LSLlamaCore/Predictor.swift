@@ -3,7 +3,6 @@
 // sub-tokens' probabilities (--aggregate). Words cut off by max_length get "O" and are counted.
 import Runtime
 
-public enum WordAggregation: String, Sendable, CaseIterable { case first, mean, max }
 
 public struct SequencePrediction: Sendable {
     public var probs: [Float]
@@ -62,22 +61,11 @@ public struct LSPredictor {
             let chunk = Array(encoded[start..<min(start + batch, encoded.count)])
             let tokens = TokenBatch(chunk.map(\.ids), padId: bundle.padId)
             let probs = withoutGrad { softmax(bundle.model.tokenLogits(tokens), axis: -1) }.scalars
+            let o = bundle.config.labels.firstIndex(of: "O") ?? 0
             for (b, e) in chunk.enumerated() {
-                var tags: [Int] = [], conf: [Float] = []
-                for tokensOfWord in e.wordTokens {
-                    guard let first = tokensOfWord.first else { tags.append(bundle.config.labels.firstIndex(of: "O") ?? 0); conf.append(0); continue }
-                    func row(_ t: Int) -> ArraySlice<Float> { probs[((b * tokens.length + t) * k)..<((b * tokens.length + t + 1) * k)] }
-                    var p = [Float](row(first))
-                    if aggregate != .first {
-                        for t in tokensOfWord.dropFirst() {
-                            for (j, v) in row(t).enumerated() { p[j] = aggregate == .mean ? p[j] + v : Swift.max(p[j], v) }
-                        }
-                        if aggregate == .mean { p = p.map { $0 / Float(tokensOfWord.count) } }
-                    }
-                    let best = p.indices.max { p[$0] < p[$1] }!
-                    tags.append(best)
-                    conf.append(p[best])
-                }
+                let rows = probs.withUnsafeBufferPointer { wordProbabilities($0, sequence: b, length: tokens.length, classes: k, encoded: e, aggregate: aggregate) }
+                let tags = rows.map { $0.map(argmaxIndex) ?? o }
+                let conf = zip(rows, tags).map { r, t in r?[t] ?? 0 }
                 out.append(WordPrediction(tags: tags, confidence: conf, spans: e.spans, truncatedWords: e.truncatedWords))
             }
         }

@@ -63,11 +63,7 @@ struct Predict: ParsableCommand {
                 r.set("tags", strings: tags)
                 let words = try r.value(fields.tokensField)?.stringValue.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
                     ?? r.strings(fields.tokensField)
-                let entities = EntityScores.entities(flat: tags).map { e -> JSONValue in
-                    .object(["type": .string(e.type), "first": .number(JSONNumber(e.start)), "last": .number(JSONNumber(e.end)),
-                             "start": .number(JSONNumber(p.spans[e.start].0)), "end": .number(JSONNumber(p.spans[e.end].1)),
-                             "text": .string(words[e.start...e.end].joined(separator: " "))])
-                }
+                let entities = entityRecords(tags: tags, words: words, spans: p.spans)
                 r.set("entities", .array(entities))
                 if p.truncatedWords > 0 { r.set("truncated_words", int: p.truncatedWords) }
             })

@@ -58,17 +58,7 @@ func scoresRecord(_ bundle: LSBundle, seqs: [SequenceExample], sents: [TaggedSen
         r.set("examples", int: s.records)
     case .token:
         let (s, truncated) = try evaluateSentences(bundle, sents, batch: batch, aggregate: aggregate)
-        for (k, v) in s.named { try r.set(k, double: v) }
-        var types = JSONObject()
-        for (t, p) in s.byType.sorted(by: { $0.key < $1.key }) {
-            types[t] = .object(["precision": JSONValue.finite(p.precision), "recall": JSONValue.finite(p.recall), "f1": JSONValue.finite(p.f1),
-                                "support": .number(JSONNumber(p.support))])
-        }
-        r.set("by_type", .object(types))
-        r.set("sentences", int: sents.count)
-        r.set("true_entities", int: s.trueEntities)
-        r.set("predicted_entities", int: s.predictedEntities)
-        r.set("truncated_words", int: truncated)
+        r = try entityScoresRecord(s, sentences: sents.count, truncatedWords: truncated)
     }
     return r
 }
