@@ -55,6 +55,7 @@ bench: build models
 	REFPYTHON=$(PYTHON) $(BINDIR)/ptec-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/nd-kd-bench
 	REFPYTHON=$(PYTHON) $(BINDIR)/llmfew-bench
+	REFPYTHON=$(PYTHON) $(BINDIR)/prokd-bench
 	-[ -x .refenv/bin/python ] && scripts/bench/build-llama-cpp.sh test-tokenizer-0 llama-tokenize llama-bench llama-perplexity llama-quantize >/dev/null
 	# SmolLM2 as Q4_K_M (K-quant blocks) for gguf-bench, requantized from the Q4_1 by llama.cpp's own tool.
 	-[ -x $(KQUANT_TOOL) ] && [ ! -f $(KQUANT_GGUF) ] && $(KQUANT_TOOL) --allow-requantize $(SMOLGGUF) $(KQUANT_GGUF) Q4_K_M >/dev/null 2>&1

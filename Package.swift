@@ -103,6 +103,8 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .executableTarget(name: "ls-llama-bench", dependencies: ["LSLlamaCore", "Runtime", "BenchSupport"], path: "Benchmarks/LSLlamaBench",
                           swiftSettings: swiftSettings),
+        .executableTarget(name: "prokd-bench", dependencies: ["ProKDCore", "Runtime", "BenchSupport"], path: "Benchmarks/ProKDBench",
+                          swiftSettings: swiftSettings),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/TokenizerBench",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "gguf-bench", dependencies: ["Runtime", "BenchSupport"], path: "Benchmarks/GGUFBench",
