@@ -68,7 +68,8 @@ final class ProKDToolTests: XCTestCase {
         XCTAssertNotNil(out[0]["entities"]?.arrayValue)
         XCTAssertEqual(out[1]["tags"]?.arrayValue?.count, 4)
         XCTAssertNotNil(out[2]["error"])
-        // The CoNLL input of predict and eval agree on the tags.
+        // predict --conll and eval agree: eval's F1 is that of predict's tags against the gold ones
+        // (plumbing; the scorer itself is checked against seqeval in LSLlamaTests.EntityMetricsTests).
         let c = try runTool("prokd", ["predict", "--model", dir + "/s", "--conll", Self.spanishTest, "--quiet"])
         XCTAssertEqual(c.status, 0, c.stderr)
         XCTAssertEqual(c.lines.count, 100)
@@ -101,12 +102,38 @@ final class ProKDToolTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: dir + "/resumed/log.jsonl", encoding: .utf8), try String(contentsOfFile: dir + "/whole/log.jsonl", encoding: .utf8))
     }
 
+    func testResumedCPATeacherEqualsOneNeverInterrupted() throws {
+        let dir = try temporaryDirectory("prokd-resume-cpa")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let target = try unreadableTagsTarget(dir, count: 20)
+        let args = ["teacher", "--model", Self.tiny, "--source", Self.english, "--max-source", "24", "--target", target, "--cpa",
+                    "--cpa-warmup-epochs", "1", "--cpa-threshold", "0", "--epochs", "3", "--train-batch", "4", "--freeze-bottom", "0",
+                    "--quiet", "--threads", "1", "--checkpoint-every", "4"]
+        let start = Date()
+        let whole = try runTool("prokd", args + ["--out", dir + "/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let seconds = Date().timeIntervalSince(start)
+        let log = try logLines(dir + "/whole")
+        XCTAssertEqual(log.count, 18)
+        XCTAssertTrue(log.prefix(6).allSatisfy { $0["cpa_classes"] == nil } && log.dropFirst(6).allSatisfy { $0["cpa_classes"] != nil },
+                      "no alignment in the warm-up epoch, alignment after")
+        let (kills, last) = try runKilledAndResumed("prokd", args + ["--out", dir + "/resumed", "--resume"], delays: killDelays(forRunOf: seconds))
+        XCTAssertEqual(last.status, 0, last.stderr)
+        XCTAssertGreaterThan(kills, 0, "no run was killed")
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/resumed/model.safetensors"), FileManager.default.contents(atPath: dir + "/whole/model.safetensors"))
+        XCTAssertEqual(try String(contentsOfFile: dir + "/resumed/log.jsonl", encoding: .utf8), try String(contentsOfFile: dir + "/whole/log.jsonl", encoding: .utf8))
+    }
+
     func testErrors() throws {
         let dir = try temporaryDirectory("prokd-errors")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let noTarget = try runTool("prokd", ["teacher", "--model", Self.tiny, "--source", Self.english, "--cpa", "--out", dir + "/x"])
         XCTAssertEqual(noTarget.status, 64)
         XCTAssertTrue(noTarget.stderr.contains("--cpa needs --target"), noTarget.stderr)
+        let idle = try runTool("prokd", ["teacher", "--model", Self.tiny, "--source", Self.english, "--target", Self.spanish, "--out", dir + "/x"])
+        XCTAssertEqual(idle.status, 64, "--target without --cpa would be read for nothing")
+        let never = try runTool("prokd", ["student", "--teacher", dir + "/x", "--target", Self.spanish, "--pst", "--epochs", "1", "--out", dir + "/x"])
+        XCTAssertEqual(never.status, 64, "self-training from epoch 2 of 1")
         let noTeacher = try runTool("prokd", ["student", "--teacher", dir + "/none", "--target", Self.spanish, "--out", dir + "/y"])
         XCTAssertEqual(noTeacher.status, 2)
         XCTAssertTrue(noTeacher.stderr.contains("prokd teacher"), noTeacher.stderr)

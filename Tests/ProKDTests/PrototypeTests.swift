@@ -95,19 +95,25 @@ final class PrototypeTests: XCTestCase {
         XCTAssertNil(first.loss)
         XCTAssertEqual(first.classes, 1)
         XCTAssertEqual(es.values[1], [0, 1])
-        // Next: the target batch has class 1; the source batch only class 1 → class 0 of the source
-        // comes from its average, and the loss covers both classes, its gradient reaching class 1's rows.
-        let tgt2 = Tensor(shape: [1, 2], scalars: [0.1, 1]), src2 = Tensor(shape: [1, 2], scalars: [0, 2])
+        // Next: the target batch has classes 0 and 1, the source batch only class 1 → the source's class 0
+        // comes from its average, and the loss covers both classes, its gradient reaching the batch rows.
+        let tgt2 = Tensor(shape: [2, 2], scalars: [0.9, 0.2, 0.1, 1]), src2 = Tensor(shape: [1, 2], scalars: [0, 2])
         src2.requiresGrad = true
         tgt2.requiresGrad = true
-        let second = alignmentStep(source: src2, sourceClasses: [1], target: tgt2, targetClasses: [1], emaSource: &es, emaTarget: &et, temperature: 0.1)
+        let second = alignmentStep(source: src2, sourceClasses: [1], target: tgt2, targetClasses: [0, 1], emaSource: &es, emaTarget: &et, temperature: 0.1)
         XCTAssertEqual(second.classes, 2)
-        let expected = handLoss([[1, 0], [0, 2]], [[1, 0.1], [0.1, 1]], 0.1)
+        let expected = handLoss([[1, 0], [0, 2]], [[0.9, 0.2], [0.1, 1]], 0.1)
         XCTAssertEqual(Double(second.loss!.item()), expected, accuracy: 1e-4)
         second.loss!.backward()
-        XCTAssertNotNil(src2.grad)
-        XCTAssertNotNil(tgt2.grad)
+        XCTAssertGreaterThan(src2.grad!.scalars.map(abs).max()!, 0)
+        XCTAssertGreaterThan(tgt2.grad!.scalars.map(abs).max()!, 0)
         XCTAssertEqual(es.values[1]!, [0, 1.5], "the average moved after the step")
+        // Both batches with class 1 only: class 0 has averages on both sides but no batch rows, so it
+        // stays out of K′ and one class is left: no loss.
+        let third = alignmentStep(source: src2.detach(), sourceClasses: [1], target: Tensor(shape: [1, 2], scalars: [0, 1]), targetClasses: [1],
+                                  emaSource: &es, emaTarget: &et, temperature: 0.1)
+        XCTAssertNil(third.loss)
+        XCTAssertEqual(third.classes, 1)
     }
 
     func testRectificationFollowsThePrototypes() {
@@ -131,6 +137,17 @@ final class PrototypeTests: XCTestCase {
                                  classOfTag: classOfTag, temperature: 1, distance: .l2)
         XCTAssertEqual(l2[0].label, 0)
         XCTAssertEqual(l2[0].confidence, 1, accuracy: 1e-6)
+    }
+
+    func testDistillationLossIsTheMeanSquaredErrorOfSoftmaxes() {
+        let logits: [Float] = [1, 0, -1, 0.5, 0.5, 2], teacher: [Float] = [0.7, 0.2, 0.1, 0.1, 0.1, 0.8]
+        var total = 0.0
+        for r in 0..<2 {
+            let row = logits[(r * 3)..<(r * 3 + 3)].map(Double.init), z = row.map { Foundation.exp($0) }.reduce(0, +)
+            for j in 0..<3 { total += pow(Foundation.exp(row[j]) / z - Double(teacher[r * 3 + j]), 2) }
+        }
+        let loss = distillationMSE(logits: Tensor(shape: [2, 3], scalars: logits), teacher: Tensor(shape: [2, 3], scalars: teacher))
+        XCTAssertEqual(Double(loss.item()), total / 6, accuracy: 1e-7, "mean over words × tags")
     }
 
     func testPrototypeClassesMergeBAndI() {

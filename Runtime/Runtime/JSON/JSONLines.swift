@@ -24,21 +24,10 @@ public func splitLines(_ text: String) -> [String] {
     text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init)
 }
 
-/// A file read whole as text (UTF-8; invalid bytes replaced), or a DataError naming it.
+/// A file read whole as text (UTF-8; invalid bytes replaced), or a DataError (callers name the file).
 public func readTextFile(_ path: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else { throw DataError(description: "cannot read \(path)") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw DataError(description: "cannot read the file") }
     return String(decoding: data, as: UTF8.self)
-}
-
-/// A JSON Lines file parsed whole: its non-blank lines with their 1-based numbers; a line that is not
-/// JSON is a DataError naming the file and the line.
-public func readJSONLinesFile(_ path: String) throws -> [(line: Int, value: JSONValue)] {
-    try parseJSONLines(splitLines(try readTextFile(path)), file: path)
-}
-
-/// The lines of `file` parsed (parseJSONLines), a line that is not JSON a DataError naming the file.
-public func parseJSONLines(_ lines: [String], file: String) throws -> [(line: Int, value: JSONValue)] {
-    do { return try parseJSONLines(lines) } catch let e as JSONLineError { throw DataError(description: "\(file) \(e.description)") }
 }
 
 /// A label given as a string, or as an integer index into `names` (without names: the integer's digits).

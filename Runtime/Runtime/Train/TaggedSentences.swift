@@ -10,8 +10,8 @@ public struct TaggedSentence: Sendable, Equatable {
     public init(words: [String], tags: [String]?) { (self.words, self.tags) = (words, tags) }
 }
 
-/// Tagged sentences from `path`; `tagNames` maps integer tags to names. With `readTags` false the
-/// tags are never looked at (unlabelled target data: a CoNLL tag column is skipped, a JSONL "tags"
+/// Tagged sentences from `path` (errors give line numbers; callers name the file); `tagNames` maps
+/// integer tags to names. With `readTags` false the tags are never looked at (unlabelled target data: a CoNLL tag column is skipped, a JSONL "tags"
 /// field ignored, a CoNLL line may be the word alone), so nothing of them reaches the caller.
 public func readTaggedSentences(path: String, tokensField: String = "tokens", tagsField: String = "tags",
                                 tagNames: [String]? = nil, readTags: Bool = true) throws -> [TaggedSentence] {
@@ -19,15 +19,15 @@ public func readTaggedSentences(path: String, tokensField: String = "tokens", ta
     guard let first = lines.first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return [] }
     var out: [TaggedSentence] = []
     if first.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
-        for (n, v) in try parseJSONLines(lines, file: path) {
+        for (n, v) in try parseJSONLines(lines) {
             guard let list = v[tokensField]?.arrayValue, case let words = list.compactMap(\.stringValue), words.count == list.count else {
-                throw DataError(description: "\(path) line \(n): no \"\(tokensField)\" list of strings")
+                throw DataError(description: "line \(n): no \"\(tokensField)\" list of strings")
             }
             var tags: [String]? = nil
             if readTags, let t = v[tagsField] {
-                guard let list = t.arrayValue else { throw DataError(description: "\(path) line \(n): \"\(tagsField)\" is not a list") }
+                guard let list = t.arrayValue else { throw DataError(description: "line \(n): \"\(tagsField)\" is not a list") }
                 tags = try list.map { try labelName($0, names: tagNames, line: n) }
-                guard tags!.count == words.count else { throw DataError(description: "\(path) line \(n): \(words.count) tokens but \(tags!.count) tags") }
+                guard tags!.count == words.count else { throw DataError(description: "line \(n): \(words.count) tokens but \(tags!.count) tags") }
             }
             guard !words.isEmpty else { continue }
             out.append(TaggedSentence(words: words, tags: tags))
@@ -43,7 +43,7 @@ public func readTaggedSentences(path: String, tokensField: String = "tokens", ta
         let cols = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
         if cols.isEmpty { flush(); continue }
         if cols[0] == "-DOCSTART-" { flush(); continue }
-        guard cols.count >= (readTags ? 2 : 1) else { throw DataError(description: "\(path) line \(i + 1): a CoNLL line needs a word and a tag") }
+        guard cols.count >= (readTags ? 2 : 1) else { throw DataError(description: "line \(i + 1): a CoNLL line needs a word and a tag") }
         words.append(String(cols[0]))
         if readTags { tags.append(String(cols[cols.count - 1])) }
     }

@@ -23,7 +23,7 @@ public func readSequenceExamples(path: String, fields: FieldNames = FieldNames()
     guard let first = lines.first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return [] }
     var out: [SequenceExample] = []
     if first.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
-        for (n, v) in try parseJSONLines(lines, file: path) {
+        for (n, v) in try parseJSONLines(lines) {
             guard let t = v[fields.text]?.stringValue else { throw LSLlamaError("line \(n): no \"\(fields.text)\" string") }
             out.append(SequenceExample(text: t, label: try v[fields.label].map { try labelName($0, names: labelNames, line: n) }))
         }

@@ -42,9 +42,14 @@ public struct TaggerEncoder {
         return e
     }
 
+    /// Sentences for training: those with no word left after truncation are dropped (they would
+    /// give a batch without rows).
     public func encode(_ sentences: [TaggedSentence], labelled: Bool) throws -> [TaggerExample] {
-        try sentences.enumerated().map { i, s in
-            do { return try encode(s, labelled: labelled) } catch let e as ProKDError { throw ProKDError("sentence \(i + 1): \(e)") }
+        try sentences.enumerated().compactMap { i, s in
+            do {
+                let e = try encode(s, labelled: labelled)
+                return e.words.isEmpty ? nil : e
+            } catch let e as ProKDError { throw ProKDError("sentence \(i + 1): \(e)") }
         }
     }
 }

@@ -4,7 +4,8 @@
 // Contrastive prototype alignment (teacher): class prototypes are mean features of the words of a
 // class, in the source batch by gold tag and in the target batch by the teacher's own confident
 // pseudo-tag; a class absent from a batch falls back to an exponential moving average of its earlier
-// batch means (no gradient). Over the classes K′ that have a prototype on both sides,
+// batch means (no gradient). Over the classes K′ that have a prototype on both sides, at least one
+// of the two from this batch,
 //   L_CPA = −1/|K′| Σ_k log softmax_j(cos(c_k^s, c_j^t)/τ)[k]  −  1/|K′| Σ_k log softmax_j(cos(c_k^t, c_j^s)/τ)[k],
 // which pulls a class's source and target prototypes together and pushes different classes apart.
 //
@@ -88,10 +89,10 @@ public func alignmentStep(source: Tensor, sourceClasses: [Int], target: Tensor, 
         return ema.values[c].map { Tensor(shape: [1, ema.width], scalars: $0) }
     }
     var rs: [Tensor] = [], rt: [Tensor] = []
-    for c in 0..<k {
+    // K′: classes with a prototype on both sides, at least one of them from this batch (a class
+    // absent from both batches would only add a constant and dilute the others).
+    for c in 0..<k where ns[c] > 0 || nt[c] > 0 {
         guard let a = row(ms, ns, emaSource, c), let b = row(mt, nt, emaTarget, c) else { continue }
-        // Both rows constant (neither side in this batch): nothing to learn from this class's pull,
-        // but it still stands in the other classes' denominators.
         rs.append(a); rt.append(b)
     }
     defer {

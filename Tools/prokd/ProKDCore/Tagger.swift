@@ -44,10 +44,11 @@ public final class TokenTagger: Module {
         unfreeze { self.trains($0) }
     }
 
-    /// This tagger with another role, sharing its weights (a student started from its teacher).
-    public func copy(role: TaggerRole) -> TokenTagger {
+    /// This tagger with another role (and input length), sharing its weights (a student started from
+    /// its teacher).
+    public func copy(role: TaggerRole, maxLength: Int) -> TokenTagger {
         var c = config
-        c.role = role
+        (c.role, c.maxLength) = (role, maxLength)
         let t = TokenTagger(backbone: backbone, config: c, generator: RandomGenerator(seed: 0, stream: 0))
         t.classifier = classifier
         t.setTrainable()

@@ -85,6 +85,14 @@ public class TaggerTraining {
 
     func epoch(ofStep s: Int) -> Int { s / stepsPerEpoch + 1 }
 
+    /// The word rows of a batch as the tagger sees them at inference: eval mode (no dropout anywhere),
+    /// no gradient; training mode is restored after.
+    func inferenceRows(_ b: TaggerBatch) -> Tensor {
+        tagger.eval()
+        defer { tagger.train() }
+        return withoutGrad { b.wordRows(tagger.features(b.tokens)) }
+    }
+
     /// Backward, clip, AdamW and the schedule; the report of the step just taken.
     func apply(_ loss: Tensor, parts: [(String, Double)]) throws -> StepReport {
         let s = stepsDone, lr = scheduler.currentLR
@@ -152,9 +160,9 @@ public final class TeacherTraining: TaggerTraining {
         var loss = ce, parts: [(String, Double)] = [("ce", Double(ce.item()))]
         if let cpa, epoch(ofStep: s) > cpa.warmupEpochs {
             let tb = TaggerBatch(targetBatch(s).map { target[$0] }, padId: padId)
+            // Pseudo-tags from the current teacher in eval mode (no dropout), no gradient through them.
+            let probs = withoutGrad { softmax(tagger.classifier(inferenceRows(tb)), axis: -1) }.scalars
             let ht = tb.wordRows(tagger.features(tb.tokens))
-            // Pseudo-tags from the current teacher without dropout, no gradient through them.
-            let probs = withoutGrad { softmax(tagger.classifier(ht.detach()), axis: -1) }.scalars
             let k = tagger.config.tags.count
             let targetClasses: [Int] = (0..<ht.shape[0]).map { i in
                 let row = Array(probs[(i * k)..<((i + 1) * k)])
@@ -234,11 +242,12 @@ public final class StudentTraining: TaggerTraining {
         let logits = tagger.logits(features: h)
         let p = ids.flatMap { teacherProbs[$0] }
         let k = tagger.config.tags.count
-        let kd = mseLoss(softmax(logits, axis: -1), Tensor(shape: [p.count, k], scalars: p.flatMap { $0 }))
+        let kd = distillationMSE(logits: logits, teacher: Tensor(shape: [p.count, k], scalars: p.flatMap { $0 }))
         var loss = kd, parts: [(String, Double)] = [("kd", Double(kd.item()))]
         if let pst, epoch >= pst.fromEpoch {
             let width = tagger.backbone.descriptor.hiddenSize
-            let rect = rectifiedLabels(features: h.detach().scalars, width: width, teacher: p, prototypes: prototypes,
+            // Distances from the features as prototypes see them: eval mode, no dropout.
+            let rect = rectifiedLabels(features: inferenceRows(b).scalars, width: width, teacher: p, prototypes: prototypes,
                                        classOfTag: classOfTag, temperature: pst.temperature, distance: pst.distance)
             let targets = rect.map { $0.confidence >= pst.threshold ? $0.label : -100 }
             let used = targets.filter { $0 != -100 }.count
@@ -273,6 +282,12 @@ public final class StudentTraining: TaggerTraining {
     }
 }
 
+/// TSL's distillation loss: the mean squared error between the student's softmax and the teacher's
+/// distributions over words × tags (torch MSELoss, reduction "mean").
+public func distillationMSE(logits: Tensor, teacher: Tensor) -> Tensor {
+    mseLoss(softmax(logits, axis: -1), teacher)
+}
+
 /// The teacher's tag distributions of every word of `examples` (eval mode, no dropout).
 public func wordDistributions(_ tagger: TokenTagger, _ examples: [TaggerExample], padId: Int, batch: Int) -> [[[Float]]] {
     tagger.eval()
@@ -282,6 +297,7 @@ public func wordDistributions(_ tagger: TokenTagger, _ examples: [TaggerExample]
         for start in stride(from: 0, to: examples.count, by: batch) {
             let items = Array(examples[start..<min(start + batch, examples.count)])
             let b = TaggerBatch(items, padId: padId, panelAligned: true)
+            guard !b.rows.isEmpty else { out += items.map { _ in [] }; continue }
             let probs = softmax(tagger.logits(features: b.wordRows(tagger.features(b.tokens))), axis: -1).scalars
             var row = 0
             for e in items {

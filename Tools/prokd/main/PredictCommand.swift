@@ -11,8 +11,8 @@ struct Predict: ParsableCommand {
         discussion: """
         Each record's --tokens-field (a list of words, or a string split at white space) gets `tags` (one \
         IOB2 tag per word) and `entities` ([{"type", "first", "last", "start", "end", "text"}]: word \
-        indices, and code-point offsets into the words joined by single spaces). Words past \
-        --max-length are tagged O (`truncated_words` counts them). A record that cannot be read is \
+        indices, and code-point offsets into the words joined by single spaces). Words past the \
+        model's max_length are tagged O (`truncated_words` counts them). A record that cannot be read is \
         written with an `error` field (or --on-error). A CoNLL file is turned into such records by \
         `prokd predict --conll FILE` (one record per sentence, its gold tags under "gold" when present).
 
@@ -38,6 +38,10 @@ struct Predict: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var io: IOOptions
 
+    func validate() throws {
+        if conll == "-" { throw ValidationError("--conll takes a file (JSON Lines come on stdin)") }
+    }
+
     func run() throws {
         common.apply()
         let bundle: TaggerBundle
@@ -55,7 +59,8 @@ struct Predict: ParsableCommand {
             if p.truncatedWords > 0 { r.set("truncated_words", int: p.truncatedWords) }
         }
         if let conll {
-            let sentences = readSentences(conll, tags: true)
+            // Gold tags when the file has a tag column; a file of words alone is read without.
+            let sentences = (try? readTaggedSentences(path: conll)) ?? readSentences(conll, tags: false)
             try exitOnError(conll) {
                 let encoded = try sentences.map { try encoder.encodeWords($0.words) }
                 for (s, p) in zip(sentences, tagWords(bundle, encoded, batch: common.batch, aggregate: aggregate)) {

@@ -111,7 +111,15 @@ func trainToEnd(_ training: TaggerTraining, step: () throws -> StepReport, bundl
     if !common.quiet && !dev.isEmpty { printError(program: "prokd", "kept epoch \(bestEpoch) (dev F1 \(String(format: "%.4f", best)))") }
 }
 
-/// Runs `body`, turning errors into the program's exits (load problems 66, the rest 1).
+/// `body` on an input file (or its sentence `i`); its data errors become load errors naming the file
+/// (exit 2).
+func wrapInput<T>(_ path: String, sentence i: Int? = nil, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as ProKDError {
+        throw LoadError(path: path, problem: i.map { "sentence \($0 + 1): \(e)" } ?? "\(e)")
+    }
+}
+
+/// Runs `body`, turning errors into the program's exits (load problems 2, the rest 1).
 func exitOnError(_ out: String, _ body: () throws -> Void) throws {
     do { try body() } catch let e as LoadError {
         fatalLoad(program: "prokd", e)

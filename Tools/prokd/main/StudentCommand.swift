@@ -79,6 +79,7 @@ struct Student: ParsableCommand {
     func validate() throws {
         guard lr > 0, lr.isFinite, freezeBottom.map({ $0 >= 0 }) ?? true else { throw ValidationError("--lr must be positive, --freeze-bottom not negative") }
         guard maxTarget >= 0 else { throw ValidationError("--max-target must not be negative") }
+        if pst && pstFromEpoch > flags.epochs { throw ValidationError("--pst-from-epoch \(pstFromEpoch) is past the last epoch (\(flags.epochs)): self-training would never start") }
         if pst {
             guard pstWeight >= 0, pstTemperature > 0, (0...1).contains(pstThreshold), pstFromEpoch >= 1 else {
                 throw ValidationError("--pst-weight ≥ 0, --pst-temperature > 0, --pst-threshold in [0, 1], --pst-from-epoch ≥ 1")
@@ -96,26 +97,30 @@ struct Student: ParsableCommand {
         }
         try exitOnError(directory.out) {
             // The teacher's distribution of every target word it sees (its own tokenizer and max_length).
-            let teacherExamples = try teacherBundle.encoder.encode(sentences, labelled: false)
+            let teacherExamples = try sentences.enumerated().map { i, s in try wrapInput(target, sentence: i) { try teacherBundle.encoder.encode(s, labelled: false) } }
             let dists = wordDistributions(teacherBundle.tagger, teacherExamples, padId: teacherBundle.padId, batch: common.batch)
             let byWord: [[Int: [Float]]] = zip(teacherExamples, dists).map { e, d in Dictionary(uniqueKeysWithValues: zip(e.words, d)) }
             var config = teacherBundle.config
-            config.role = .student
+            (config.role, config.maxLength) = (.student, flags.maxLength)
             if let model { config.baseModel = model }
             if let freezeBottom { config.freezeBottom = freezeBottom }
             let bundle: TaggerBundle
             if fromTeacher {
-                bundle = TaggerBundle(tagger: teacherBundle.tagger.copy(role: .student), tokenizer: teacherBundle.tokenizer)
+                bundle = TaggerBundle(tagger: teacherBundle.tagger.copy(role: .student, maxLength: flags.maxLength), tokenizer: teacherBundle.tokenizer)
             } else {
                 do { bundle = try TaggerFiles.fresh(config, seed: common.seed) } catch { fail(model ?? config.baseModel, error) }
             }
             // The student's words that the teacher also saw (truncation may differ between tokenizers).
-            var examples = try bundle.encoder.encode(sentences, labelled: false), probs: [[[Float]]] = []
-            for i in examples.indices {
-                let keep = examples[i].words.indices.filter { byWord[i][examples[i].words[$0]] != nil }
-                examples[i].firstTokens = keep.map { examples[i].firstTokens[$0] }
-                examples[i].words = keep.map { examples[i].words[$0] }
-                probs.append(examples[i].words.map { byWord[i][$0]! })
+            // (encode(_:labelled:) would drop sentences without words and misalign them with the
+            // teacher's; sentence by sentence here.)
+            var examples: [TaggerExample] = [], probs: [[[Float]]] = []
+            for (i, s) in sentences.enumerated() {
+                var e = try wrapInput(target, sentence: i) { try bundle.encoder.encode(s, labelled: false) }
+                let keep = e.words.indices.filter { byWord[i][e.words[$0]] != nil }
+                (e.firstTokens, e.words) = (keep.map { e.firstTokens[$0] }, keep.map { e.words[$0] })
+                guard !e.words.isEmpty else { continue }
+                examples.append(e)
+                probs.append(e.words.map { byWord[i][$0]! })
             }
             var pstOptions: PSTOptions? = nil
             var id: [(String, JSONValue)] = [("config", bundle.config.json), ("teacher_digest", .string(String(weightDigest(teacherBundle.tagger.trainedTensors().map(\.1)), radix: 16))),

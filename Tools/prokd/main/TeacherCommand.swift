@@ -84,8 +84,10 @@ struct Teacher: ParsableCommand {
     func validate() throws {
         guard lr > 0, lr.isFinite, freezeBottom >= 0 else { throw ValidationError("--lr must be positive, --freeze-bottom not negative") }
         guard maxSource >= 0, maxTarget >= 0 else { throw ValidationError("--max-source and --max-target must not be negative") }
+        if !cpa && target != nil { throw ValidationError("--target is read by --cpa only: add --cpa, or drop --target for direct transfer") }
         if cpa {
             guard target != nil else { throw ValidationError("--cpa needs --target (unlabelled target-language sentences)") }
+            guard cpaWarmupEpochs < flags.epochs else { throw ValidationError("--cpa-warmup-epochs \(cpaWarmupEpochs) leaves none of the \(flags.epochs) epochs for the alignment") }
             guard cpaWeight >= 0, cpaTemperature > 0, (0..<1).contains(cpaMomentum), (0...1).contains(cpaThreshold), cpaWarmupEpochs >= 0 else {
                 throw ValidationError("--cpa-weight ≥ 0, --cpa-temperature > 0, --cpa-momentum in [0, 1), --cpa-threshold in [0, 1], --cpa-warmup-epochs ≥ 0")
             }
@@ -99,6 +101,7 @@ struct Teacher: ParsableCommand {
         let targetSentences = cpa ? readSentences(target!, tags: false, limit: maxTarget) : []
         if let i = sourceSentences.firstIndex(where: { $0.tags == nil }) { fail(source, ProKDError("sentence \(i + 1) has no tags")) }
         let tags = collectTags(sourceSentences.flatMap { $0.tags ?? [] } + devSentences.flatMap { $0.tags ?? [] })
+        guard tags.count >= 2 else { fail(source, ProKDError("the source sentences have \(tags.count) tag(s): \(tags); a tagger needs at least 2")) }
         let config = ProKDConfig(tags: tags, baseModel: model, maxLength: flags.maxLength, freezeBottom: freezeBottom, role: .teacher)
         let bundle: TaggerBundle
         do { bundle = try TaggerFiles.fresh(config, seed: common.seed) } catch { fail(model, error) }
@@ -110,8 +113,8 @@ struct Teacher: ParsableCommand {
         }
         try exitOnError(directory.out) {
             let encoder = bundle.encoder
-            let sourceExamples = try encoder.encode(sourceSentences, labelled: true)
-            let targetExamples = try encoder.encode(targetSentences, labelled: false)
+            let sourceExamples = try wrapInput(source) { try encoder.encode(sourceSentences, labelled: true) }
+            let targetExamples = try wrapInput(target ?? "-") { try encoder.encode(targetSentences, labelled: false) }
             var id: [(String, JSONValue)] = [("config", bundle.config.json), ("source", .number(JSONNumber(sourceExamples.count))),
                                             ("target", .number(JSONNumber(targetExamples.count))), ("dev", .number(JSONNumber(devSentences.count))),
                                             ("lr", .finite(Double(lr))), ("seed", .number(JSONNumber(Int(common.seed & ((1 << 53) - 1)))))] + flags.json
