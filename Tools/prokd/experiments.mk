@@ -10,6 +10,7 @@
 #   prokd    student of `cpa` with prototypical self-training     (d) ProKD
 #   nocpa    student of `direct` with self-training               (ablation: − CPA)
 #   nopst    student of `cpa`, distillation only                  (ablation: − PST)
+#   tslfresh student of `direct` from the pretrained encoder          (TSL exactly: a fresh student)
 PROKD_EXP    = results/prokd
 PROKD        = $(BINDIR)/prokd
 CONLL2003    ?= ../shared/data/conll/conll2003
@@ -17,11 +18,15 @@ CONLL2002    ?= ../shared/data/conll/conll2002
 PROKD_MODEL  ?= $(E5)
 PROKD_SEEDS  ?= 0 1 2
 PROKD_N      ?= 2000
-# Teachers trained this briefly are never 0.9-confident on the target: the seed-0 direct teacher's
-# largest probability over 1,931 Spanish words (data/prokd/esp.train.100) averaged 0.80, none reached
-# 0.9 and 1,654 reached 0.5 (unlabelled data only), so at the default threshold CPA never had a target
-# class to align. The alignment takes the words at 0.5.
-PROKD_CPA_THRESHOLD ?= 0.5
+# Teachers trained this briefly are not confident on the target: the seed-0 direct teacher's largest
+# probability over 1,931 Spanish words (data/prokd/esp.train.100) averaged 0.80, none reached 0.9
+# (unlabelled data only); at 0.5 only O passed in most steps (CPA needs two classes). The alignment
+# therefore takes every target word at its argmax (the confidence filter is optional in the spec).
+PROKD_CPA_THRESHOLD ?= 0
+# A fresh student (TSL's) does not reach its teacher in 250 steps here (seed 0, Spanish: 18.2 F1 against
+# the teacher's 54.4), so the students of the table start from their teacher (--from-teacher); the
+# fresh student is the tslfresh row.
+PROKD_STUDENT ?= --from-teacher
 PROKD_TRAIN  = --epochs 2 --train-batch 16 --lr 1e-4 --threads 1 --quiet --resume --checkpoint-every 50
 PROKD_TEST_es = $(CONLL2002)/esp.testb
 PROKD_TEST_nl = $(CONLL2002)/ned.testb
@@ -41,18 +46,21 @@ $(PROKD_EXP)/$(1)/cpa-$(lang)/done: | build models
 	  --cpa --cpa-threshold $(PROKD_CPA_THRESHOLD) --seed $(1) $(PROKD_TRAIN) --out $(PROKD_EXP)/$(1)/cpa-$(lang) \
 	  && touch $$@
 $(PROKD_EXP)/$(1)/tsl-$(lang)/done: $(PROKD_EXP)/$(1)/direct/done
-	$(PROKD) student --teacher $(PROKD_EXP)/$(1)/direct --target $(PROKD_TARGET_$(lang)) --max-target $(PROKD_N) --seed $(1) $(PROKD_TRAIN) --out $(PROKD_EXP)/$(1)/tsl-$(lang) \
+	$(PROKD) student --teacher $(PROKD_EXP)/$(1)/direct --target $(PROKD_TARGET_$(lang)) --max-target $(PROKD_N) $(PROKD_STUDENT) --seed $(1) $(PROKD_TRAIN) --out $(PROKD_EXP)/$(1)/tsl-$(lang) \
 	  && touch $$@
 $(PROKD_EXP)/$(1)/nocpa-$(lang)/done: $(PROKD_EXP)/$(1)/direct/done
-	$(PROKD) student --teacher $(PROKD_EXP)/$(1)/direct --target $(PROKD_TARGET_$(lang)) --max-target $(PROKD_N) --pst --seed $(1) $(PROKD_TRAIN) --out $(PROKD_EXP)/$(1)/nocpa-$(lang) \
+	$(PROKD) student --teacher $(PROKD_EXP)/$(1)/direct --target $(PROKD_TARGET_$(lang)) --max-target $(PROKD_N) --pst $(PROKD_STUDENT) --seed $(1) $(PROKD_TRAIN) --out $(PROKD_EXP)/$(1)/nocpa-$(lang) \
 	  && touch $$@
 $(PROKD_EXP)/$(1)/prokd-$(lang)/done: $(PROKD_EXP)/$(1)/cpa-$(lang)/done
-	$(PROKD) student --teacher $(PROKD_EXP)/$(1)/cpa-$(lang) --target $(PROKD_TARGET_$(lang)) --max-target $(PROKD_N) --pst --seed $(1) $(PROKD_TRAIN) --out $(PROKD_EXP)/$(1)/prokd-$(lang) \
+	$(PROKD) student --teacher $(PROKD_EXP)/$(1)/cpa-$(lang) --target $(PROKD_TARGET_$(lang)) --max-target $(PROKD_N) --pst $(PROKD_STUDENT) --seed $(1) $(PROKD_TRAIN) --out $(PROKD_EXP)/$(1)/prokd-$(lang) \
 	  && touch $$@
 $(PROKD_EXP)/$(1)/nopst-$(lang)/done: $(PROKD_EXP)/$(1)/cpa-$(lang)/done
-	$(PROKD) student --teacher $(PROKD_EXP)/$(1)/cpa-$(lang) --target $(PROKD_TARGET_$(lang)) --max-target $(PROKD_N) --seed $(1) $(PROKD_TRAIN) --out $(PROKD_EXP)/$(1)/nopst-$(lang) \
+	$(PROKD) student --teacher $(PROKD_EXP)/$(1)/cpa-$(lang) --target $(PROKD_TARGET_$(lang)) --max-target $(PROKD_N) $(PROKD_STUDENT) --seed $(1) $(PROKD_TRAIN) --out $(PROKD_EXP)/$(1)/nopst-$(lang) \
 	  && touch $$@
-$(foreach sys,direct cpa-$(lang) tsl-$(lang) nocpa-$(lang) prokd-$(lang) nopst-$(lang),
+$(PROKD_EXP)/$(1)/tslfresh-$(lang)/done: $(PROKD_EXP)/$(1)/direct/done
+	$(PROKD) student --teacher $(PROKD_EXP)/$(1)/direct --target $(PROKD_TARGET_$(lang)) --max-target $(PROKD_N) --seed $(1) $(PROKD_TRAIN) --out $(PROKD_EXP)/$(1)/tslfresh-$(lang) \
+	  && touch $$@
+$(foreach sys,direct cpa-$(lang) tsl-$(lang) nocpa-$(lang) prokd-$(lang) nopst-$(lang) tslfresh-$(lang),
 $(PROKD_EXP)/$(1)/$(sys)/test-$(lang).json: $(PROKD_EXP)/$(1)/$(sys)/done
 	$(PROKD) eval --model $(PROKD_EXP)/$(1)/$(sys) --data $(PROKD_TEST_$(lang)) --threads 1 > $$@.tmp && mv $$@.tmp $$@
 PROKD_TESTS += $(PROKD_EXP)/$(1)/$(sys)/test-$(lang).json

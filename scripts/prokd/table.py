@@ -6,7 +6,8 @@ import json, os, statistics, sys
 root = sys.argv[1] if len(sys.argv) > 1 else "results/prokd"
 systems = [("direct", "(a) direct transfer: teacher, English only"), ("tsl", "(b) TSL: student of (a), distillation"),
            ("cpa", "(c) teacher with prototype alignment"), ("prokd", "(d) ProKD: student of (c) with self-training"),
-           ("nocpa", "ProKD − CPA: student of (a) with self-training"), ("nopst", "ProKD − PST: student of (c), distillation")]
+           ("nocpa", "ProKD − CPA: student of (a) with self-training"), ("nopst", "ProKD − PST: student of (c), distillation"),
+           ("tslfresh", "TSL with a fresh student (the reference's), of (a)")]
 langs = ["es", "nl"]
 
 def f1(seed, system, lang):
