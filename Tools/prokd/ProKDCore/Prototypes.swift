@@ -62,17 +62,23 @@ public struct EMAPrototypes: Sendable {
     }
 
     /// For a checkpoint: [classes, width] (absent rows NaN).
-    public var tensor: Tensor {
-        Tensor(shape: [values.count, width], scalars: values.flatMap { $0 ?? [Float](repeating: .nan, count: width) })
-    }
+    public var tensor: Tensor { prototypeTensor(values, width: width) }
 
-    public mutating func load(_ t: Tensor) throws {
-        guard t.shape == [values.count, width] else { throw ProKDError("prototype state of shape \(t.shape), expected [\(values.count), \(width)]") }
-        let s = t.scalars
-        values = (0..<values.count).map { k in
-            let row = Array(s[(k * width)..<((k + 1) * width)])
-            return row.contains(where: \.isNaN) ? nil : row
-        }
+    public mutating func load(_ t: Tensor) throws { values = try prototypeRows(t, classes: values.count, width: width) }
+}
+
+/// Prototypes (a class without one: nil) as one checkpoint tensor [classes, width], absent rows NaN.
+public func prototypeTensor(_ rows: [[Float]?], width: Int) -> Tensor {
+    Tensor(shape: [rows.count, width], scalars: rows.flatMap { $0 ?? [Float](repeating: .nan, count: width) })
+}
+
+/// The prototypes a `prototypeTensor` holds, checked against the expected shape.
+public func prototypeRows(_ t: Tensor, classes: Int, width: Int) throws -> [[Float]?] {
+    guard t.shape == [classes, width] else { throw ProKDError("prototype state of shape \(t.shape), expected [\(classes), \(width)]") }
+    let s = t.scalars
+    return (0..<classes).map { k in
+        let row = Array(s[(k * width)..<((k + 1) * width)])
+        return row.contains(where: \.isNaN) ? nil : row
     }
 }
 

@@ -265,19 +265,13 @@ public final class StudentTraining: TaggerTraining {
     override func extraState() -> [(String, Tensor)] {
         guard pst != nil, prototypesEpoch > 0 else { return [] }
         let width = tagger.backbone.descriptor.hiddenSize
-        return [("prokd.pst.prototypes", Tensor(shape: [prototypes.count, width], scalars: prototypes.flatMap { $0 ?? [Float](repeating: .nan, count: width) })),
+        return [("prokd.pst.prototypes", prototypeTensor(prototypes, width: width)),
                 ("prokd.pst.epoch", Tensor(scalar: Float(prototypesEpoch)))]
     }
 
     override func loadExtraState(_ tensors: [String: Tensor]) throws {
         guard pst != nil, let t = tensors["prokd.pst.prototypes"], let e = tensors["prokd.pst.epoch"] else { return }
-        let width = tagger.backbone.descriptor.hiddenSize
-        guard t.shape == [classCount, width] else { throw ProKDError("PST prototypes of shape \(t.shape), expected [\(classCount), \(width)]") }
-        let s = t.scalars
-        prototypes = (0..<classCount).map { k in
-            let row = Array(s[(k * width)..<((k + 1) * width)])
-            return row.contains(where: \.isNaN) ? nil : row
-        }
+        prototypes = try prototypeRows(t, classes: classCount, width: tagger.backbone.descriptor.hiddenSize)
         prototypesEpoch = Int(e.item())
     }
 }
