@@ -91,15 +91,7 @@ final class ProKDToolTests: XCTestCase {
         XCTAssertEqual(t.status, 0, t.stderr)
         let args = ["student", "--teacher", dir + "/t", "--target", target, "--pst", "--pst-from-epoch", "2", "--pst-threshold", "0",
                     "--epochs", "3", "--train-batch", "4", "--quiet", "--threads", "1", "--checkpoint-every", "3"]
-        let start = Date()
-        let whole = try runTool("prokd", args + ["--out", dir + "/whole"])
-        XCTAssertEqual(whole.status, 0, whole.stderr)
-        let seconds = Date().timeIntervalSince(start)
-        let (kills, last) = try runKilledAndResumed("prokd", args + ["--out", dir + "/resumed", "--resume"], delays: killDelays(forRunOf: seconds))
-        XCTAssertEqual(last.status, 0, last.stderr)
-        XCTAssertGreaterThan(kills, 0, "no run was killed")
-        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/resumed/model.safetensors"), FileManager.default.contents(atPath: dir + "/whole/model.safetensors"))
-        XCTAssertEqual(try String(contentsOfFile: dir + "/resumed/log.jsonl", encoding: .utf8), try String(contentsOfFile: dir + "/whole/log.jsonl", encoding: .utf8))
+        try assertResumedRunEqualsWhole(args, dir)
     }
 
     func testResumedCPATeacherEqualsOneNeverInterrupted() throws {
@@ -109,14 +101,23 @@ final class ProKDToolTests: XCTestCase {
         let args = ["teacher", "--model", Self.tiny, "--source", Self.english, "--max-source", "24", "--target", target, "--cpa",
                     "--cpa-warmup-epochs", "1", "--cpa-threshold", "0", "--epochs", "3", "--train-batch", "4", "--freeze-bottom", "0",
                     "--quiet", "--threads", "1", "--checkpoint-every", "4"]
+        try assertResumedRunEqualsWhole(args, dir) {
+            let log = try self.logLines(dir + "/whole")
+            XCTAssertEqual(log.count, 18)
+            XCTAssertTrue(log.prefix(6).allSatisfy { $0["cpa_classes"] == nil } && log.dropFirst(6).allSatisfy { $0["cpa_classes"] != nil },
+                          "no alignment in the warm-up epoch, alignment after")
+        }
+    }
+
+    /// `prokd args` run whole into dir/whole (then `checkWhole`), then killed at delays scaled to that
+    /// run and resumed into dir/resumed: some run must die, and the resumed weights and log must equal
+    /// the whole run's byte for byte.
+    func assertResumedRunEqualsWhole(_ args: [String], _ dir: String, checkWhole: () throws -> Void = {}) throws {
         let start = Date()
         let whole = try runTool("prokd", args + ["--out", dir + "/whole"])
         XCTAssertEqual(whole.status, 0, whole.stderr)
         let seconds = Date().timeIntervalSince(start)
-        let log = try logLines(dir + "/whole")
-        XCTAssertEqual(log.count, 18)
-        XCTAssertTrue(log.prefix(6).allSatisfy { $0["cpa_classes"] == nil } && log.dropFirst(6).allSatisfy { $0["cpa_classes"] != nil },
-                      "no alignment in the warm-up epoch, alignment after")
+        try checkWhole()
         let (kills, last) = try runKilledAndResumed("prokd", args + ["--out", dir + "/resumed", "--resume"], delays: killDelays(forRunOf: seconds))
         XCTAssertEqual(last.status, 0, last.stderr)
         XCTAssertGreaterThan(kills, 0, "no run was killed")
